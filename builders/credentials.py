@@ -1,0 +1,39 @@
+"""The one definition of the Grafana Cloud credentials Secret: its name and its keys.
+
+The local stack writes this Secret directly; the eks stack has External Secrets produce a
+Secret with the same name and keys; the k8s-monitoring destinations read their usernames and
+passwords from it by these key names. Nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECRET_NAME = "grafana-cloud-credentials"
+
+
+@dataclass(frozen=True)
+class CredentialKeys:
+    """Key names inside the credentials Secret (the names the user's plan uses)."""
+
+    instance_id: str = "GRAFANA_CLOUD_INSTANCE_ID"
+    token: str = "GRAFANA_CLOUD_API_KEY"
+    otlp_endpoint: str = "GRAFANA_CLOUD_OTLP_ENDPOINT"
+    prometheus_endpoint: str = "GRAFANA_CLOUD_PROMETHEUS_ENDPOINT"
+    prometheus_user: str = "GRAFANA_CLOUD_PROMETHEUS_USER"
+    loki_endpoint: str = "GRAFANA_CLOUD_LOKI_ENDPOINT"
+    loki_user: str = "GRAFANA_CLOUD_LOKI_USER"
+
+    def all(self) -> tuple[str, ...]:
+        return (
+            self.instance_id,
+            self.token,
+            self.otlp_endpoint,
+            self.prometheus_endpoint,
+            self.prometheus_user,
+            self.loki_endpoint,
+            self.loki_user,
+        )
+
+
+KEYS = CredentialKeys()
