@@ -1,0 +1,28 @@
+"""Feature toggles of the monitoring pipeline, shared by the config parser and the builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class FeatureToggles:
+    """Which parts of the pipeline a stack turns on. Config key: `features` (camelCase names)."""
+
+    cluster_metrics: bool = True  # kubelet, cAdvisor, kube-state-metrics, node-exporter
+    cost_metrics: bool = True  # OpenCost
+    cluster_events: bool = True
+    pod_logs: bool = True
+    annotation_autodiscovery: bool = True  # prometheus.io/scrape|port|path
+    application_observability: bool = True  # OTLP receiver for the services
+    collector_self_metrics: bool = True  # the Alloy collectors' own metrics
+
+    @classmethod
+    def config_names(cls) -> dict[str, str]:
+        """camelCase config name -> field name."""
+        return {_camel(f.name): f.name for f in fields(cls)}
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)
