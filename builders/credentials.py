@@ -8,6 +8,9 @@ passwords from it by these key names. Nothing else spells them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SECRET_NAME = "grafana-cloud-credentials"
 
@@ -37,3 +40,25 @@ class CredentialKeys:
 
 
 KEYS = CredentialKeys()
+
+
+def secret_entries(
+    *,
+    instance_id: T,
+    token: T,
+    otlp_endpoint: T,
+    prometheus_endpoint: T,
+    prometheus_user: T,
+    loki_endpoint: T,
+    loki_user: T,
+) -> dict[str, T]:
+    """The Secret's entries under their key names; works for plain values and Outputs alike."""
+    return {
+        KEYS.instance_id: instance_id,
+        KEYS.token: token,
+        KEYS.otlp_endpoint: otlp_endpoint,
+        KEYS.prometheus_endpoint: prometheus_endpoint,
+        KEYS.prometheus_user: prometheus_user,
+        KEYS.loki_endpoint: loki_endpoint,
+        KEYS.loki_user: loki_user,
+    }

@@ -1,0 +1,332 @@
+"""Typed stack configuration: parsed once from the raw Pulumi config, validated as a whole.
+
+`parse_config` is pure: it takes the raw key/value strings Pulumi holds for the stack and
+returns a `StackConfig`, or raises one `ConfigError` that lists every problem, each naming
+the key, the value given and what is allowed. Secret values never pass through here: only
+their presence and secrecy are checked; `stackconfig.py` reads them as `Output` secrets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from builders.features import FeatureToggles
+
+PROJECT = "llm-judge-observability"
+
+Platform = Literal["local", "eks"]
+PLATFORMS: tuple[Platform, ...] = ("local", "eks")
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_STACK_SLUG = re.compile(r"^[a-z][a-z0-9]{1,28}$")
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# The values builder speaks the 4.x schema; another major would be accepted by Helm and
+# then silently misread, as the plan's 1.x values are by 4.x.
+SUPPORTED_CHART_MAJOR = 4
+
+
+class ConfigError(Exception):
+    """Bad stack configuration. The message is meant for the user, as it is."""
+
+
+@dataclass(frozen=True)
+class SecretSetting:
+    key: str
+    required: bool
+    purpose: str
+
+
+# Secret settings: only presence and secrecy are checked here; values stay Outputs.
+SECRETS: tuple[SecretSetting, ...] = (
+    SecretSetting(
+        "grafanaCloudApiToken",
+        required=True,
+        purpose="Grafana Cloud access-policy token the program uses to manage access policies",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """Lifetime of the collectors' Grafana Cloud token and when it is rotated."""
+
+    lifetime_days: int = 90
+    rotate_before_days: int = 30
+
+    @property
+    def expire_after(self) -> str:
+        """Provider duration syntax (hours are its largest unit)."""
+        return f"{self.lifetime_days * 24}h"
+
+    @property
+    def early_rotation_window(self) -> str:
+        return f"{self.rotate_before_days * 24}h"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    platform: Platform
+    cluster_name: str
+    grafana_cloud_stack_slug: str
+    chart_version: str
+    namespace: str = "llm-judge"
+    kube_context: str | None = None
+    deployment_environment: str = ""
+    trace_sample_rate: float = 1.0
+    collector_token: TokenPolicy = field(default_factory=TokenPolicy)
+    features: FeatureToggles = field(default_factory=FeatureToggles)
+
+
+# --- value parsers: each returns the typed value or raises ValueError ---
+
+
+def _matching(regex: re.Pattern[str]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not regex.match(raw):
+            raise ValueError(raw)
+        return raw
+
+    return parse
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(raw)
+        return raw
+
+    return parse
+
+
+def _chart_version(raw: str) -> str:
+    match = _SEMVER.match(raw)
+    if not match or int(match.group(1)) != SUPPORTED_CHART_MAJOR:
+        raise ValueError(raw)
+    return raw
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)  # ValueError on non-numbers
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(raw)
+    return value
+
+
+def _days(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
+            raise ValueError(raw)
+        return int(raw)
+
+    return parse
+
+
+def _non_empty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    parse: Callable[[str], Any]
+    allowed: str
+    required: bool = False
+
+
+_DNS_LABEL = (
+    "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
+    "with a letter or digit, at most 63 characters"
+)
+
+# Every non-secret setting, in the order of the README's table.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
+    Setting("clusterName", _matching(_DNS1123_LABEL), _DNS_LABEL, required=True),
+    Setting("namespace", _matching(_DNS1123_LABEL), _DNS_LABEL),
+    Setting("kubeContext", _non_empty, "the name of a context in your kubeconfig"),
+    Setting(
+        "grafanaCloudStackSlug",
+        _matching(_STACK_SLUG),
+        "a Grafana Cloud stack slug: 2-29 lowercase letters and digits, starting with a letter",
+        required=True,
+    ),
+    Setting(
+        "k8sMonitoringChartVersion",
+        _chart_version,
+        f"an exact chart version MAJOR.MINOR.PATCH of major {SUPPORTED_CHART_MAJOR}, e.g. 4.4.0",
+        required=True,
+    ),
+    Setting(
+        "deploymentEnvironment",
+        _matching(_ENV_NAME),
+        "letters, digits, '.', '_' and '-', at most 63 characters",
+    ),
+    Setting("traceSampleRate", _fraction, "a number from 0 to 1"),
+    Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
+    Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
+    # An object; its keys are checked one by one in _features.
+    Setting("features", str, "an object of feature names to true/false"),
+)
+
+
+def known_keys() -> tuple[str, ...]:
+    return (*(s.key for s in SETTINGS), *(s.key for s in SECRETS))
+
+
+def parse_config(
+    raw: Mapping[str, Any], secret_keys: Collection[str], stack: str
+) -> StackConfig:
+    """Validate every key of this project's namespace and build the typed config."""
+    problems: list[str] = []
+    ours = _project_keys(raw)
+    problems += _unknown_keys(ours)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.key not in ours:
+            if setting.required:
+                problems.append(f"{_full(setting.key)} is not set: it is required ({setting.allowed})")
+            continue
+        try:
+            values[setting.key] = setting.parse(_as_text(ours[setting.key]))
+        except ValueError:
+            problems.append(f"{_full(setting.key)} = {_show(ours[setting.key])}: must be {setting.allowed}")
+    problems += _secret_problems(ours, {k for k in secret_keys})
+    features = _features(ours.get("features"), problems)
+    problems += _cross_checks(values)
+    if problems:
+        raise ConfigError(_message(stack, problems))
+    return _build(stack, values, features)
+
+
+def _project_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = PROJECT + ":"
+    return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
+
+
+def _unknown_keys(ours: Mapping[str, Any]) -> list[str]:
+    known = known_keys()
+    problems = []
+    for key in sorted(set(ours) - set(known)):
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+        problems.append(
+            f"{_full(key)} is not a setting of this program{suggestion}; known settings: {', '.join(known)}"
+        )
+    return problems
+
+
+def _secret_problems(ours: Mapping[str, Any], secret_keys: set[str]) -> list[str]:
+    problems = []
+    for setting in SECRETS:
+        full = _full(setting.key)
+        if setting.key not in ours:
+            if setting.required:
+                problems.append(
+                    f"{full} is not set: it is required ({setting.purpose}); "
+                    f"set it with `pulumi config set --secret {setting.key} <value>`"
+                )
+        elif full not in secret_keys:
+            # Value deliberately not shown: it is a credential stored in plain text.
+            problems.append(
+                f"{full} is stored in plain text: it must be a secret; "
+                f"set it again with `pulumi config set --secret {setting.key} <value>`"
+            )
+    return problems
+
+
+def _features(raw: Any, problems: list[str]) -> FeatureToggles:
+    if raw is None:
+        return FeatureToggles()
+    names = FeatureToggles.config_names()
+    allowed_obj = "an object of feature names to true/false: " + ", ".join(names)
+    try:
+        given = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        given = None
+    if not isinstance(given, dict):
+        problems.append(f"{_full('features')} = {_show(raw)}: must be {allowed_obj}")
+        return FeatureToggles()
+    toggles: dict[str, bool] = {}
+    for name, value in given.items():
+        key = f"{_full('features')}.{name}"
+        if name not in names:
+            hint = difflib.get_close_matches(name, list(names), n=1)
+            suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+            problems.append(f"{key} is not a feature{suggestion}; known features: {', '.join(names)}")
+        elif not isinstance(value, bool):
+            problems.append(f"{key} = {_show(value)}: must be true or false")
+        else:
+            toggles[names[name]] = value
+    return FeatureToggles(**toggles)
+
+
+def _cross_checks(values: Mapping[str, Any]) -> list[str]:
+    problems = []
+    lifetime = values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days)
+    before = values.get("collectorTokenRotateBeforeDays", TokenPolicy.rotate_before_days)
+    if before >= lifetime:
+        problems.append(
+            f"{_full('collectorTokenRotateBeforeDays')} = {before}: must be fewer days than "
+            f"{_full('collectorTokenLifetimeDays')} ({lifetime}), or the token would rotate on every run"
+        )
+    platform = values.get("platform")
+    if platform == "local" and "kubeContext" not in values:
+        problems.append(
+            f"{_full('kubeContext')} is not set: platform local requires the kubeconfig context "
+            "of the existing cluster (e.g. kind-llm-judge, docker-desktop)"
+        )
+    if platform == "eks" and "kubeContext" in values:
+        problems.append(
+            f"{_full('kubeContext')} = {_show(values['kubeContext'])}: must not be set on platform eks, "
+            "whose kubeconfig comes from the EKS cluster the program manages"
+        )
+    return problems
+
+
+def _build(stack: str, values: Mapping[str, Any], features: FeatureToggles) -> StackConfig:
+    token = TokenPolicy(
+        lifetime_days=values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days),
+        rotate_before_days=values.get("collectorTokenRotateBeforeDays", TokenPolicy.rotate_before_days),
+    )
+    return StackConfig(
+        stack=stack,
+        platform=values["platform"],
+        cluster_name=values["clusterName"],
+        grafana_cloud_stack_slug=values["grafanaCloudStackSlug"],
+        chart_version=values["k8sMonitoringChartVersion"],
+        namespace=values.get("namespace", "llm-judge"),
+        kube_context=values.get("kubeContext"),
+        deployment_environment=values.get("deploymentEnvironment", stack),
+        trace_sample_rate=values.get("traceSampleRate", 1.0),
+        collector_token=token,
+        features=features,
+    )
+
+
+def _full(key: str) -> str:
+    return f"{PROJECT}:{key}"
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else f'"{value}"'
+
+
+def _message(stack: str, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"Invalid configuration in Pulumi.{stack}.yaml:\n{lines}"

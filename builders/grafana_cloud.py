@@ -1,0 +1,32 @@
+"""Grafana Cloud facts derived from config: the collectors' scopes and endpoint shapes."""
+
+from __future__ import annotations
+
+from builders.features import FeatureToggles
+
+# Scopes the collectors may ever be given; anything else is outside this program's job.
+ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
+
+
+def collector_scopes(features: FeatureToggles) -> tuple[str, ...]:
+    """Write scopes for exactly the signals the enabled features send.
+
+    Metrics are always sent (at least the collectors' own); logs only when pod logs or
+    cluster events are collected; traces only when the services' OTLP receiver is on.
+    """
+    scopes = ["metrics:write"]
+    if features.pod_logs or features.cluster_events:
+        scopes.append("logs:write")
+    if features.application_observability:
+        scopes.append("traces:write")
+    return tuple(scopes)
+
+
+def loki_push_url(logs_url: str) -> str:
+    """The stack's `logsUrl` is Loki's base URL; clients push to its push API."""
+    return logs_url.rstrip("/") + "/loki/api/v1/push"
+
+
+def collector_policy_name(cluster_name: str) -> str:
+    """Access-policy names are lowercase, digits and '-' and unique per org."""
+    return f"{cluster_name}-alloy-collectors"

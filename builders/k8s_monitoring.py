@@ -1,0 +1,421 @@
+"""Helm values for Grafana's k8s-monitoring chart 4.x, built from a typed spec.
+
+Pure: a `MonitoringSpec` in, plain data (dicts, lists, str, int, bool) out. No credential is
+ever part of the values; every destination reads its username and password from the
+credentials Secret by key name (`builders.credentials`).
+Chart reference: https://github.com/grafana/k8s-monitoring-helm/tree/main/charts/k8s-monitoring
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from builders import k8s_monitoring_names as names
+from builders import scrape_annotations
+from builders.credentials import KEYS, SECRET_NAME
+from builders.features import FeatureToggles
+
+Platform = Literal["local", "eks"]
+Values = dict[str, Any]
+
+METRICS_DESTINATION = "grafana-cloud-metrics"
+LOGS_DESTINATION = "grafana-cloud-logs"
+TRACES_DESTINATION = "grafana-cloud-traces"
+
+
+@dataclass(frozen=True)
+class MonitoringSpec:
+    """What one stack asks of the k8s-monitoring release."""
+
+    cluster_name: str
+    namespace: str
+    release_name: str
+    platform: Platform
+    prometheus_url: str  # remote write, e.g. https://prometheus-prod-xx.grafana.net/api/prom/push
+    loki_url: str  # e.g. https://logs-prod-xx.grafana.net/loki/api/v1/push
+    otlp_url: str  # e.g. https://otlp-gateway-prod-xx.grafana.net/otlp
+    features: FeatureToggles = field(default_factory=FeatureToggles)
+    metrics_service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    metrics_extra_config: str = ""  # Alloy config appended to the metrics collector
+
+
+def _res(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Values:
+    return {
+        "requests": {"cpu": req_cpu, "memory": req_mem},
+        "limits": {"cpu": lim_cpu, "memory": lim_mem},
+    }
+
+
+# The plan's sizes for the collectors; the rest is sized for a small cluster.
+COLLECTOR_RESOURCES: Mapping[str, Values] = {
+    names.METRICS: _res("100m", "256Mi", "500m", "512Mi"),
+    names.LOGS: _res("50m", "128Mi", "200m", "256Mi"),
+    names.RECEIVER: _res("100m", "256Mi", "500m", "512Mi"),
+    names.SINGLETON: _res("50m", "128Mi", "200m", "256Mi"),
+}
+CONFIG_RELOADER_RESOURCES = _res("10m", "32Mi", "50m", "64Mi")
+OPERATOR_RESOURCES = _res("10m", "64Mi", "200m", "256Mi")
+HOOK_RESOURCES = _res("10m", "32Mi", "100m", "64Mi")
+KUBE_STATE_METRICS_RESOURCES = _res("10m", "64Mi", "100m", "256Mi")
+NODE_EXPORTER_RESOURCES = _res("10m", "32Mi", "100m", "64Mi")
+OPENCOST_RESOURCES = _res("10m", "64Mi", "200m", "512Mi")
+
+COLLECTOR_PRESETS: Mapping[str, list[str]] = {
+    names.METRICS: ["clustered", "statefulset"],
+    names.LOGS: ["filesystem-log-reader", "daemonset"],
+    names.RECEIVER: ["daemonset"],
+    names.SINGLETON: ["singleton"],
+}
+
+TOLERATE_ALL: list[Values] = [{"operator": "Exists"}]
+
+
+def build_values(spec: MonitoringSpec) -> Values:
+    """The whole values document for one stack."""
+    return {
+        "cluster": {"name": spec.cluster_name},
+        "destinations": _destinations(spec),
+        **_features(spec),
+        "collectors": _collectors(spec),
+        "telemetryServices": _telemetry_services(spec),
+        "alloy-operator": _alloy_operator(),
+    }
+
+
+# --- destinations -------------------------------------------------------------------------
+
+
+def _secret_ref(spec: MonitoringSpec) -> Values:
+    # create: false — the Secret exists already (written by the program or by External Secrets).
+    return {"create": False, "name": SECRET_NAME, "namespace": spec.namespace}
+
+
+def _basic_auth(username_key: str) -> Values:
+    return {"type": "basic", "usernameKey": username_key, "passwordKey": KEYS.token}
+
+
+def _destinations(spec: MonitoringSpec) -> Values:
+    return {
+        METRICS_DESTINATION: {
+            "type": "prometheus",
+            "url": spec.prometheus_url,
+            "auth": _basic_auth(KEYS.prometheus_user),
+            "secret": _secret_ref(spec),
+        },
+        LOGS_DESTINATION: {
+            "type": "loki",
+            "url": spec.loki_url,
+            "auth": _basic_auth(KEYS.loki_user),
+            "secret": _secret_ref(spec),
+        },
+        TRACES_DESTINATION: {
+            "type": "otlp",
+            "protocol": "http",  # Grafana Cloud's OTLP gateway speaks OTLP/HTTP
+            "url": spec.otlp_url,
+            "auth": _basic_auth(KEYS.instance_id),
+            "secret": _secret_ref(spec),
+            "metrics": {"enabled": False},
+            "logs": {"enabled": False},
+            "traces": {"enabled": True},
+        },
+    }
+
+
+# --- features -----------------------------------------------------------------------------
+
+
+def _features(spec: MonitoringSpec) -> Values:
+    """Top-level feature blocks; a feature turned off is left out (the chart's default is off)."""
+    f = spec.features
+    blocks: dict[str, tuple[bool, Values]] = {
+        "clusterMetrics": (f.cluster_metrics, _cluster_metrics(spec)),
+        # Node Exporter is scraped by hostMetrics in 4.x, not by clusterMetrics.
+        "hostMetrics": (f.cluster_metrics, _host_metrics()),
+        "costMetrics": (f.cost_metrics, {"enabled": True, "collector": names.METRICS}),
+        "annotationAutodiscovery": (f.annotation_autodiscovery, _annotation_autodiscovery()),
+        "podLogsViaLoki": (f.pod_logs, _pod_logs()),
+        "clusterEvents": (f.cluster_events, {"enabled": True, "collector": names.SINGLETON}),
+        "applicationObservability": (f.application_observability, _application_observability()),
+        "integrations": (f.collector_self_metrics, _self_metrics(spec)),
+    }
+    return {key: block for key, (on, block) in blocks.items() if on}
+
+
+def _cluster_metrics(spec: MonitoringSpec) -> Values:
+    # EKS runs the control plane: the API server is scrapeable, controller-manager and
+    # scheduler are not. A local cluster gets none of them to stay small.
+    return {
+        "enabled": True,
+        "collector": names.METRICS,
+        "apiServer": {"enabled": spec.platform == "eks"},
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+    }
+
+
+def _host_metrics() -> Values:
+    return {"enabled": True, "collector": names.METRICS, "linuxHosts": {"enabled": True}}
+
+
+def _annotation_autodiscovery() -> Values:
+    return {
+        "enabled": True,
+        "collector": names.METRICS,
+        "annotations": {
+            "scrape": scrape_annotations.SCRAPE,
+            "metricsPortNumber": scrape_annotations.PORT,
+            "metricsPath": scrape_annotations.PATH,
+        },
+    }
+
+
+def _pod_logs() -> Values:
+    return {"enabled": True, "collector": names.LOGS, "namespaces": []}  # [] = all namespaces
+
+
+def _application_observability() -> Values:
+    # The chart adds these ports to the receiver collector's Service (extraPorts) itself.
+    return {
+        "enabled": True,
+        "collector": names.RECEIVER,
+        "receivers": {
+            "otlp": {
+                "grpc": {"enabled": True, "port": names.OTLP_GRPC_PORT},
+                "http": {"enabled": True, "port": names.OTLP_HTTP_PORT},
+            }
+        },
+    }
+
+
+def _self_metrics(spec: MonitoringSpec) -> Values:
+    """The collectors' own metrics: the `alloy` service integration scraping our collectors.
+
+    Their pods carry `app.kubernetes.io/name: <collector>` (the chart sets nameOverride).
+    """
+    return {
+        "collector": names.METRICS,
+        "alloy": {
+            "instances": [
+                {
+                    "name": "alloy",
+                    "namespaces": [spec.namespace],
+                    "labelSelectors": {"app.kubernetes.io/name": list(_used_collectors(spec))},
+                }
+            ]
+        },
+    }
+
+
+# --- collectors ---------------------------------------------------------------------------
+
+
+def _used_collectors(spec: MonitoringSpec) -> tuple[str, ...]:
+    """Collectors some enabled feature runs on; the chart refuses a collector with nothing to do."""
+    f = spec.features
+    metrics = (
+        f.cluster_metrics
+        or f.cost_metrics
+        or f.annotation_autodiscovery
+        or f.collector_self_metrics
+        or bool(spec.metrics_extra_config)
+    )
+    used = {
+        names.METRICS: metrics,
+        names.LOGS: f.pod_logs,
+        names.RECEIVER: f.application_observability,
+        names.SINGLETON: f.cluster_events,
+    }
+    return tuple(c for c in names.COLLECTORS if used[c])
+
+
+def _collectors(spec: MonitoringSpec) -> Values:
+    return {c: _collector(spec, c) for c in _used_collectors(spec)}
+
+
+def _collector(spec: MonitoringSpec, collector: str) -> Values:
+    values: Values = {
+        "presets": list(COLLECTOR_PRESETS[collector]),
+        "alloy": {"resources": COLLECTOR_RESOURCES[collector]},
+        "configReloader": {"resources": CONFIG_RELOADER_RESOURCES},
+    }
+    if spec.platform == "eks" and "daemonset" in COLLECTOR_PRESETS[collector]:
+        values["controller"] = {"tolerations": TOLERATE_ALL}
+    if collector == names.RECEIVER:
+        # Each app sends to the receiver on its own node, as the plan intends.
+        values["service"] = {"internalTrafficPolicy": "Local"}
+    if collector == names.METRICS:
+        values.update(_metrics_collector_hooks(spec))
+    return values
+
+
+def _metrics_collector_hooks(spec: MonitoringSpec) -> Values:
+    extra: Values = {}
+    if spec.metrics_service_account_annotations:
+        extra["serviceAccount"] = {"annotations": dict(spec.metrics_service_account_annotations)}
+    if spec.metrics_extra_config:
+        extra["extraConfig"] = spec.metrics_extra_config
+        # extraConfig may forward to prometheus.remote_write.<destination>; make sure it exists.
+        extra["includeDestinations"] = [METRICS_DESTINATION]
+    return extra
+
+
+# --- telemetry services and operator ------------------------------------------------------
+
+
+def _telemetry_services(spec: MonitoringSpec) -> Values:
+    services: Values = {}
+    if spec.features.cluster_metrics:
+        node_exporter: Values = {"deploy": True, "resources": NODE_EXPORTER_RESOURCES}
+        if spec.platform == "eks":
+            node_exporter["tolerations"] = TOLERATE_ALL
+        services["kube-state-metrics"] = {"deploy": True, "resources": KUBE_STATE_METRICS_RESOURCES}
+        services["node-exporter"] = node_exporter
+    if spec.features.cost_metrics:
+        services["opencost"] = _opencost(spec)
+    return services
+
+
+def _opencost(spec: MonitoringSpec) -> Values:
+    """OpenCost reading its costs back from Grafana Cloud with the metrics destination's credentials.
+
+    The chart's template validation (charts/telemetry-services/templates/_validate.tpl) requires
+    metricsSource, defaultClusterId == cluster.name, an external query URL, and the
+    destination's Secret name and key names.
+    """
+    auth = _destinations(spec)[METRICS_DESTINATION]["auth"]
+    return {
+        "deploy": True,
+        "metricsSource": METRICS_DESTINATION,
+        "opencost": {
+            # The OpenCost chart's values sit one level down, under its own `opencost:` key.
+            "exporter": {"defaultClusterId": spec.cluster_name, "resources": OPENCOST_RESOURCES},
+            "prometheus": {
+                "existingSecretName": SECRET_NAME,
+                "username_key": auth["usernameKey"],
+                "password_key": auth["passwordKey"],
+                "external": {"enabled": True, "url": prometheus_query_url(spec.prometheus_url)},
+            },
+        },
+    }
+
+
+# The chart's own mapping from remote-write URL to query URL (same _validate.tpl).
+_QUERY_URL_RULES: tuple[tuple[str, str], ...] = (
+    (r"^(.*)/api/prom/push$", r"\1/api/prom"),
+    (r"^(.*)/api/v1/push$", r"\1/api/v1/query"),
+    (r"^(.*)/api/v1/write$", r"\1/api/v1/query"),
+)
+
+
+def prometheus_query_url(remote_write_url: str) -> str:
+    """Grafana Cloud's Prometheus query base for a remote-write URL (what OpenCost reads from)."""
+    for pattern, replacement in _QUERY_URL_RULES:
+        if re.match(pattern, remote_write_url):
+            return re.sub(pattern, replacement, remote_write_url)
+    raise ValueError(f"no query URL known for remote-write URL {remote_write_url!r}")
+
+
+def _alloy_operator() -> Values:
+    return {"resources": OPERATOR_RESOURCES, "waitForAlloyRemoval": {"resources": HOOK_RESOURCES}}
+
+
+# --- what runs where ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One pod template the release runs, with each container's resources."""
+
+    name: str
+    kind: Literal["DaemonSet", "Deployment", "StatefulSet", "Job"]
+    replicas: int
+    containers: Mapping[str, Mapping[str, Any]]
+
+
+def _dig(values: Mapping[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(values, Mapping):
+            return None
+        values = values.get(key)  # type: ignore[assignment]
+    return values
+
+
+_PRESET_KIND = {"daemonset": "DaemonSet", "statefulset": "StatefulSet", "singleton": "Deployment"}
+
+
+def _collector_workload(name: str, collector: Mapping[str, Any]) -> Workload:
+    presets = collector.get("presets", [])
+    kind = next((_PRESET_KIND[p] for p in presets if p in _PRESET_KIND), "DaemonSet")
+    return Workload(
+        name=name,
+        kind=kind,  # type: ignore[arg-type]
+        replicas=1 if kind == "DaemonSet" else int(_dig(collector, "controller", "replicas") or 1),
+        containers={
+            "alloy": _dig(collector, "alloy", "resources") or {},
+            "config-reloader": _dig(collector, "configReloader", "resources") or {},
+        },
+    )
+
+
+def workloads(values: Mapping[str, Any]) -> Iterator[Workload]:
+    """Every pod template these values make the release run (collectors via the operator)."""
+    for name, collector in (values.get("collectors") or {}).items():
+        if collector.get("enabled", True):
+            yield _collector_workload(name, collector)
+    operator = values.get("alloy-operator") or {}
+    if operator.get("deploy", True):
+        yield Workload("alloy-operator", "Deployment", 1, {"manager": operator.get("resources") or {}})
+        hook = _dig(operator, "waitForAlloyRemoval", "resources") or {}
+        yield Workload("alloy-removal-hook", "Job", 1, {"kubectl": hook})
+    yield from _telemetry_workloads(values.get("telemetryServices") or {})
+
+
+def _telemetry_workloads(services: Mapping[str, Any]) -> Iterator[Workload]:
+    if _dig(services, "kube-state-metrics", "deploy"):
+        res = services["kube-state-metrics"].get("resources") or {}
+        yield Workload("kube-state-metrics", "Deployment", 1, {"kube-state-metrics": res})
+    if _dig(services, "node-exporter", "deploy"):
+        res = services["node-exporter"].get("resources") or {}
+        yield Workload("node-exporter", "DaemonSet", 1, {"node-exporter": res})
+    if _dig(services, "opencost", "deploy"):
+        res = _dig(services, "opencost", "opencost", "exporter", "resources") or {}
+        yield Workload("opencost", "Deployment", 1, {"opencost": res})
+
+
+_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+_MEM = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_MEM_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_MEM_UNITS.update({"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40})
+
+
+def cpu_millicores(quantity: str | int | float) -> int:
+    match = _CPU.match(str(quantity))
+    if not match:
+        raise ValueError(f"not a CPU quantity: {quantity!r}")
+    number, milli = float(match.group(1)), match.group(2)
+    return round(number if milli else number * 1000)
+
+
+def memory_bytes(quantity: str | int | float) -> int:
+    match = _MEM.match(str(quantity))
+    if not match:
+        raise ValueError(f"not a memory quantity: {quantity!r}")
+    return round(float(match.group(1)) * _MEM_UNITS[match.group(2)])
+
+
+def node_requests(values: Mapping[str, Any]) -> tuple[int, int]:
+    """(CPU millicores, memory bytes) requested on one node of a single-node cluster.
+
+    One pod per DaemonSet plus every Deployment/StatefulSet/Job pod, so the local stack's
+    footprint is known before it is installed. A container without requests counts as 0.
+    """
+    cpu = mem = 0
+    for workload in workloads(values):
+        for resources in workload.containers.values():
+            requests = resources.get("requests") or {}
+            cpu += workload.replicas * cpu_millicores(requests.get("cpu", 0))
+            mem += workload.replicas * memory_bytes(requests.get("memory", 0))
+    return cpu, mem

@@ -1,0 +1,1 @@
+"""One ComponentResource per module; each takes providers from its caller."""

@@ -1,0 +1,94 @@
+"""GrafanaCloudStack: the Grafana Cloud stack looked up by slug, and the collectors' access."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from builders.config import TokenPolicy
+from builders.grafana_cloud import collector_policy_name, loki_push_url
+
+
+@dataclass
+class GrafanaCloudStackArgs:
+    stack_slug: str
+    cluster_name: str
+    scopes: Sequence[str]
+    token_policy: TokenPolicy
+    cloud_provider: grafana.Provider  # Grafana Cloud API (access-policy token)
+
+
+class GrafanaCloudStack(pulumi.ComponentResource):
+    stack_id: pulumi.Output[str]
+    grafana_url: pulumi.Output[str]
+    region: pulumi.Output[str]
+    prometheus_remote_write_endpoint: pulumi.Output[str]
+    prometheus_user_id: pulumi.Output[str]
+    loki_push_url: pulumi.Output[str]
+    logs_user_id: pulumi.Output[str]
+    otlp_url: pulumi.Output[str]
+    collector_token: pulumi.Output[str]
+    collector_token_expires_at: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GrafanaCloudStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("llmjudge:observability:GrafanaCloudStack", name, None, opts)
+        stack = grafana.cloud.get_stack_output(
+            slug=args.stack_slug,
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=args.cloud_provider),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
+
+        policy = grafana.cloud.AccessPolicy(
+            f"{name}-collectors",
+            name=collector_policy_name(args.cluster_name),
+            display_name=f"Alloy collectors of {args.cluster_name}",
+            region=stack.region_slug,
+            scopes=list(args.scopes),
+            realms=[grafana.cloud.AccessPolicyRealmArgs(type="stack", identifier=stack.id)],
+            opts=child,
+        )
+        # The provider replaces a rotating token once it is inside its early-rotation window;
+        # Pulumi creates the replacement before deleting the old one, and the Secret that
+        # carries it follows in the same `pulumi up`. The old token is revoked, not left to expire.
+        token = grafana.cloud.AccessPolicyRotatingToken(
+            f"{name}-collectors-token",
+            access_policy_id=policy.policy_id,
+            region=stack.region_slug,
+            name_prefix=collector_policy_name(args.cluster_name),
+            expire_after=args.token_policy.expire_after,
+            early_rotation_window=args.token_policy.early_rotation_window,
+            delete_on_destroy=True,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
+            ),
+        )
+
+        self.stack_id = stack.id
+        self.grafana_url = stack.url
+        self.region = stack.region_slug
+        self.prometheus_remote_write_endpoint = stack.prometheus_remote_write_endpoint
+        self.prometheus_user_id = stack.prometheus_user_id.apply(str)
+        self.loki_push_url = stack.logs_url.apply(loki_push_url)
+        self.logs_user_id = stack.logs_user_id.apply(str)
+        self.otlp_url = stack.otlp_url
+        # Explicitly secret: the provider marks it, but that marking is the engine's, not ours.
+        self.collector_token = pulumi.Output.secret(token.token)
+        self.collector_token_expires_at = token.expires_at
+        self.register_outputs(
+            {
+                "stack_id": self.stack_id,
+                "grafana_url": self.grafana_url,
+                "prometheus_remote_write_endpoint": self.prometheus_remote_write_endpoint,
+                "prometheus_user_id": self.prometheus_user_id,
+                "loki_push_url": self.loki_push_url,
+                "logs_user_id": self.logs_user_id,
+                "otlp_url": self.otlp_url,
+                "collector_token": self.collector_token,
+                "collector_token_expires_at": self.collector_token_expires_at,
+            }
+        )

@@ -1,0 +1,150 @@
+"""Pulumi mocks that stand in for the engine, the providers and the lookups.
+
+Used by the offline synth and by the tests, so both run the program exactly the same way.
+Lookups answer with values that say they are placeholders; an invoke this file does not
+know is an error, so a new data source cannot slip through unmocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET_SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
+SECRET_SIG = rpc._special_secret_sig  # "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SHOWN_AS = "[secret]"
+
+# Answers of the lookups the program makes. Every value says it is a placeholder.
+PLACEHOLDER_STACK = {
+    "id": "000000",
+    "slug": "placeholder",
+    "name": "placeholder stack (offline synth)",
+    "url": "https://placeholder.grafana.net",
+    "regionSlug": "placeholder-region",
+    "clusterSlug": "prod-placeholder-0",
+    "prometheusRemoteWriteEndpoint": "https://prometheus-prod-placeholder.grafana.net/api/prom/push",
+    "prometheusUrl": "https://prometheus-prod-placeholder.grafana.net",
+    "prometheusUserId": 100000,
+    "logsUrl": "https://logs-prod-placeholder.grafana.net",
+    "logsUserId": 200000,
+    "tracesUrl": "https://tempo-prod-placeholder.grafana.net",
+    "tracesUserId": 300000,
+    "otlpUrl": "https://otlp-gateway-prod-placeholder.grafana.net/otlp",
+}
+
+# Invoke token -> answer builder(args). Nothing else may be invoked.
+INVOKES: dict[str, Any] = {
+    "grafana:cloud/getStack:getStack": lambda args: {**PLACEHOLDER_STACK, "slug": args["slug"]},
+}
+
+
+def _expires_at(expire_after: str, now: dt.datetime) -> str:
+    hours = int(re.fullmatch(r"(\d+)h", expire_after).group(1))  # type: ignore[union-attr]
+    return (now + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """Outputs a real provider computes, under the provider's camelCase names."""
+    if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
+        return {"policyId": "placeholder-policy-id"}
+    if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":
+        return {
+            "token": "glc_placeholder-token-offline-synth",
+            "name": f"{inputs.get('namePrefix', 'token')}-placeholder",
+            "expiresAt": _expires_at(unwrap(inputs["expireAfter"]), now),
+            "readyForRotation": False,
+        }
+    return {}
+
+
+def unwrap(value: Any) -> Any:
+    """Strip the engine's secret wrappers (mock inputs carry them), keeping the values."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """Show every secret as "[secret]"; a secret map keeps its keys so readers see them."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            inner = value["value"]
+            if isinstance(inner, dict):
+                return {k: SECRET_SHOWN_AS for k in inner}
+            return SECRET_SHOWN_AS
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    def __init__(self, now: dt.datetime | None = None) -> None:
+        self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        self.invoked: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        state = {**unwrap(args.inputs), **computed_outputs(args.typ, args.inputs, self.now)}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        answer = INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
+            )
+        self.invoked.append(args.token)
+        return answer(unwrap(args.args)), []
+
+
+@dataclass
+class Registration:
+    """One resource as the program declared it."""
+
+    urn: str
+    type: str
+    name: str
+    parent_urn: str
+    provider_ref: str
+    custom: bool
+    inputs: dict[str, Any]  # secrets still wrapped; see redact()
+
+    @property
+    def provider_name(self) -> str | None:
+        """Logical name of the explicit provider (`urn::id` reference), if any."""
+        # urn:pulumi:<stack>::<project>::pulumi:providers:<pkg>::<name>::<id>
+        return self.provider_ref.split("::")[-2] if self.provider_ref else None
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that remembers every registration with its parent and provider."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent_urn=request.parent,
+                    provider_ref=request.provider,
+                    custom=bool(request.custom),
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response
