@@ -39,9 +39,7 @@ def main() -> dict[str, pulumi.Output]:
             "platform eks: the EKS cluster, IRSA roles and External Secrets are not built yet"
         )
 
-    namespace = AppNamespace(
-        "llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider)
-    )
+    namespace = AppNamespace("llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider))
     credentials = CredentialsSecret(
         "grafana-cloud-credentials",
         CredentialsSecretArgs(

@@ -66,31 +66,22 @@ class ServiceSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _DNS_LABEL.match(self.name):
-            raise ValueError(
-                f"service name {self.name!r} must be a lowercase RFC 1123 label (a-z, 0-9, '-')"
-            )
-        if (
-            isinstance(self.port, bool)
-            or not isinstance(self.port, int)
-            or not 1 <= self.port <= 65535
-        ):
-            raise ValueError(
-                f"service {self.name}: port {self.port!r} must be an integer in 1..65535"
-            )
+            raise ValueError(f"service name {self.name!r} must be a lowercase RFC 1123 label (a-z, 0-9, '-')")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise ValueError(f"service {self.name}: port {self.port!r} must be an integer in 1..65535")
         if self.metrics_path is not None and (
             not isinstance(self.metrics_path, str)
             or not self.metrics_path.startswith("/")
             or " " in self.metrics_path
         ):
             raise ValueError(
-                f"service {self.name}: metrics_path {self.metrics_path!r} must be None or a path starting with '/'"
+                f"service {self.name}: metrics_path {self.metrics_path!r} "
+                "must be None or a path starting with '/'"
             )
         if self.container is None:
             # Frozen dataclass: the default is filled in once, here.
             object.__setattr__(self, "container", self.name)
-        elif not isinstance(self.container, str) or not _DNS_LABEL.match(
-            self.container
-        ):
+        elif not isinstance(self.container, str) or not _DNS_LABEL.match(self.container):
             raise ValueError(
                 f"service {self.name}: container {self.container!r} must be a lowercase RFC 1123 label"
             )
@@ -124,14 +115,8 @@ class ReceiverEndpoint:
             ("grpc_port", self.grpc_port),
             ("http_port", self.http_port),
         ):
-            if (
-                isinstance(port, bool)
-                or not isinstance(port, int)
-                or not 1 <= port <= 65535
-            ):
-                raise ValueError(
-                    f"receiver {label} {port!r} must be an integer in 1..65535"
-                )
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                raise ValueError(f"receiver {label} {port!r} must be an integer in 1..65535")
 
     @property
     def otlp_http_url(self) -> str:
@@ -153,9 +138,7 @@ def _attr_value(label: str, value: str) -> str:
     return value
 
 
-def resource_attributes(
-    deployment_environment: str, cluster_name: str, namespace: str
-) -> str:
+def resource_attributes(deployment_environment: str, cluster_name: str, namespace: str) -> str:
     """The OTEL_RESOURCE_ATTRIBUTES value, in a fixed order so the patch diff is stable.
 
     `deployment.environment` is the key the plan and Grafana Cloud's Application
@@ -186,9 +169,7 @@ def otel_env(
         {"name": "OTEL_SERVICE_NAME", "value": service.name},
         {
             "name": "OTEL_RESOURCE_ATTRIBUTES",
-            "value": resource_attributes(
-                deployment_environment, cluster_name, namespace
-            ),
+            "value": resource_attributes(deployment_environment, cluster_name, namespace),
         },
         {"name": "OTEL_SEMCONV_STABILITY_OPT_IN", "value": SEMCONV_STABILITY_OPT_IN},
     ]
@@ -202,13 +183,9 @@ def app_config_entries(
 ) -> dict[str, Any]:
     """The app-config entries this program owns, as flat dotted keys."""
     # ValueError throughout (not TypeError): config validation catches one error type.
-    is_number = isinstance(sample_rate, int | float) and not isinstance(
-        sample_rate, bool
-    )
+    is_number = isinstance(sample_rate, int | float) and not isinstance(sample_rate, bool)
     if not is_number or not 0.0 <= float(sample_rate) <= 1.0:
-        raise ValueError(
-            f"sample_rate {sample_rate!r} must be a number between 0.0 and 1.0"
-        )
+        raise ValueError(f"sample_rate {sample_rate!r} must be a number between 0.0 and 1.0")
     for label, flag in (
         ("export_logs_to_loki", export_logs_to_loki),
         ("metrics_enabled", metrics_enabled),
@@ -231,9 +208,7 @@ def _load_object(existing: str, source: str) -> dict[str, Any]:
         obj: dict[str, Any] = {}
         for key, value in pairs:
             if key in obj:
-                raise AppConfigError(
-                    f"{source}: key {key!r} appears more than once; remove the duplicate"
-                )
+                raise AppConfigError(f"{source}: key {key!r} appears more than once; remove the duplicate")
             obj[key] = value
         return obj
 
@@ -243,23 +218,17 @@ def _load_object(existing: str, source: str) -> dict[str, Any]:
     if not isinstance(existing, str) or not existing.strip():
         raise AppConfigError(f"{source}: is empty; expected a JSON object")
     try:
-        doc = json.loads(
-            existing, object_pairs_hook=no_duplicates, parse_constant=no_constants
-        )
+        doc = json.loads(existing, object_pairs_hook=no_duplicates, parse_constant=no_constants)
     except json.JSONDecodeError as err:
         raise AppConfigError(
             f"{source}: is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from err
     if not isinstance(doc, dict):
-        raise AppConfigError(
-            f"{source}: top level is a JSON {type(doc).__name__}, expected an object"
-        )
+        raise AppConfigError(f"{source}: top level is a JSON {type(doc).__name__}, expected an object")
     return doc
 
 
-def _locations(
-    obj: dict[str, Any], parts: list[str]
-) -> list[tuple[dict[str, Any], str]]:
+def _locations(obj: dict[str, Any], parts: list[str]) -> list[tuple[dict[str, Any], str]]:
     """Every place the dotted key already lives: flat, nested, or any mix of the two."""
     found: list[tuple[dict[str, Any], str]] = []
     for i in range(1, len(parts) + 1):
@@ -292,9 +261,7 @@ def _deepest_object(
                 f"{source}: {where!r} is a {type(obj[head]).__name__}, not an object, so "
                 f"{'.'.join(parts)!r} cannot be set below it; fix or remove {where!r}"
             )
-        candidate = _deepest_object(
-            obj[head], parts[i:], f"{path}.{head}" if path else head, source
-        )
+        candidate = _deepest_object(obj[head], parts[i:], f"{path}.{head}" if path else head, source)
         if len(candidate[1]) < len(best[1]):
             best = candidate
     return best
@@ -378,21 +345,15 @@ def deployment_patch_spec(
     """
     names: list[str] = []
     for var in env:
-        if set(var) != {"name", "value"} or not all(
-            isinstance(v, str) for v in var.values()
-        ):
+        if set(var) != {"name", "value"} or not all(isinstance(v, str) for v in var.values()):
             raise ValueError(
                 f"service {service.name}: env entry {var!r} must be {{'name': str, 'value': str}}"
             )
         if var["name"] in names:
-            raise ValueError(
-                f"service {service.name}: env variable {var['name']!r} is set twice"
-            )
+            raise ValueError(f"service {service.name}: env variable {var['name']!r} is set twice")
         names.append(var["name"])
     template: dict[str, Any] = {}
     if annotations:
         template["metadata"] = {"annotations": dict(annotations)}
-    template["spec"] = {
-        "containers": [{"name": service.container, "env": [dict(var) for var in env]}]
-    }
+    template["spec"] = {"containers": [{"name": service.container, "env": [dict(var) for var in env]}]}
     return {"template": template}

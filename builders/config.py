@@ -183,9 +183,7 @@ def known_keys() -> tuple[str, ...]:
     return (*(s.key for s in SETTINGS), *(s.key for s in SECRETS))
 
 
-def parse_config(
-    raw: Mapping[str, Any], secret_keys: Collection[str], stack: str
-) -> StackConfig:
+def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: str) -> StackConfig:
     """Validate every key of this project's namespace and build the typed config."""
     problems: list[str] = []
     ours = _project_keys(raw)
@@ -202,7 +200,7 @@ def parse_config(
             problems.append(f"{_full(setting.key)} = {_show(ours[setting.key])}: must be {setting.allowed}")
     problems += _secret_problems(ours, {k for k in secret_keys})
     features = _features(ours.get("features"), problems)
-    problems += _cross_checks(values)
+    problems += _cross_checks(values, given=set(ours))
     if problems:
         raise ConfigError(_message(stack, problems))
     return _build(stack, values, features)
@@ -270,7 +268,7 @@ def _features(raw: Any, problems: list[str]) -> FeatureToggles:
     return FeatureToggles(**toggles)
 
 
-def _cross_checks(values: Mapping[str, Any]) -> list[str]:
+def _cross_checks(values: Mapping[str, Any], given: set[str]) -> list[str]:
     problems = []
     lifetime = values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days)
     before = values.get("collectorTokenRotateBeforeDays", TokenPolicy.rotate_before_days)
@@ -280,7 +278,7 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             f"{_full('collectorTokenLifetimeDays')} ({lifetime}), or the token would rotate on every run"
         )
     platform = values.get("platform")
-    if platform == "local" and "kubeContext" not in values:
+    if platform == "local" and "kubeContext" not in given:
         problems.append(
             f"{_full('kubeContext')} is not set: platform local requires the kubeconfig context "
             "of the existing cluster (e.g. kind-llm-judge, docker-desktop)"

@@ -51,5 +51,5 @@ class CredentialsSecret(pulumi.ComponentResource):
             string_data=pulumi.Output.secret(entries),
             opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider),
         )
-        self.secret_name = secret.metadata.apply(lambda meta: meta.name)
+        self.secret_name = secret.metadata.apply(lambda meta: str(meta.name))
         self.register_outputs({"secret_name": self.secret_name})

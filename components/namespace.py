@@ -17,9 +17,7 @@ class AppNamespaceArgs:
 class AppNamespace(pulumi.ComponentResource):
     name: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmjudge:observability:AppNamespace", name, None, opts)
         # With server-side apply (the provider's default since v4) creating an object that
         # already exists adopts it instead of failing, so this works on a fresh cluster and on
@@ -32,9 +30,7 @@ class AppNamespace(pulumi.ComponentResource):
                 name=args.name,
                 labels={"app.kubernetes.io/part-of": "llm-judge"},
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, retain_on_delete=True
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, retain_on_delete=True),
         )
-        self.name = namespace.metadata.apply(lambda meta: meta.name)
+        self.name = namespace.metadata.apply(lambda meta: str(meta.name))
         self.register_outputs({"name": self.name})

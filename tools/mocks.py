@@ -90,7 +90,7 @@ def redact(value: Any) -> Any:
 
 class PlaceholderMocks(pulumi.runtime.Mocks):
     def __init__(self, now: dt.datetime | None = None) -> None:
-        self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.invoked: list[str] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -117,6 +117,7 @@ class Registration:
     parent_urn: str
     provider_ref: str
     custom: bool
+    retain_on_delete: bool
     inputs: dict[str, Any]  # secrets still wrapped; see redact()
 
     @property
@@ -144,6 +145,7 @@ class RecordingMonitor(MockMonitor):
                     parent_urn=request.parent,
                     provider_ref=request.provider,
                     custom=bool(request.custom),
+                    retain_on_delete=bool(request.retainOnDelete),
                     inputs=rpc.deserialize_properties(request.object),
                 )
             )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import runpy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import settings
 
 from builders.config import PROJECT, SECRETS
 from tools.mocks import PlaceholderMocks, RecordingMonitor
@@ -21,20 +22,37 @@ PLACEHOLDER_SECRET = "placeholder-secret-offline-synth"
 
 @dataclass
 class ProgramRun:
-    """What one run declared: every registration and the outputs `main()` returned."""
+    """One run of the program under fresh mocks: what it registered and what `main()` returned."""
 
-    monitor: RecordingMonitor
+    stack: str
     mocks: PlaceholderMocks
-    outputs: dict[str, pulumi.Output]
+    monitor: RecordingMonitor
+    outputs: dict[str, pulumi.Output] = field(default_factory=dict)
+
+    def start(self) -> ProgramRun:
+        """Run `main()` of __main__.py as `pulumi up` would; call inside `pulumi.runtime.test`."""
+        program = runpy.run_path(str(ROOT / "__main__.py"), run_name="llmjudge_program")
+        self.outputs = program["main"]()
+        return self
 
 
-def stack_file_config(stack: str) -> tuple[dict[str, str], list[str]]:
+def prepare(stack: str, config: Mapping[str, str], secret_keys: list[str]) -> ProgramRun:
+    """Install fresh mocks, a fresh root stack and exactly this config; declare nothing yet."""
+    mocks = PlaceholderMocks()
+    monitor = RecordingMonitor(mocks)
+    settings.ROOT.set(None)  # a new Stack resource for this run, named after `stack`
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), secret_keys)
+    return ProgramRun(stack=stack, mocks=mocks, monitor=monitor)
+
+
+def stack_file_config(stack: str, path: Path | None = None) -> tuple[dict[str, str], list[str]]:
     """The `config:` of Pulumi.<stack>.yaml as the CLI hands it to the program.
 
     Values become strings (objects as JSON) as the CLI passes them. Encrypted (`secure:`)
     values and secret settings the file leaves out are given placeholder values, marked secret.
     """
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    document = yaml.safe_load((path or ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in (document.get("config") or {}).items():
@@ -58,27 +76,13 @@ def cli_text(value: Any) -> str:
     return str(value)
 
 
-def start_program(
-    stack: str, config: Mapping[str, str], secret_keys: list[str]
-) -> ProgramRun:
-    """Install fresh mocks and config, then run `main()`; call inside `pulumi.runtime.test`."""
-    mocks = PlaceholderMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config), secret_keys)
-    program = runpy.run_path(str(ROOT / "__main__.py"), run_name="llmjudge_program")
-    outputs = program["main"]()
-    return ProgramRun(monitor=monitor, mocks=mocks, outputs=outputs)
-
-
 def run_to_completion(stack: str, config: Mapping[str, str], secret_keys: list[str]) -> ProgramRun:
     """Run the program and wait until every registration and output has settled."""
-    runs: list[ProgramRun] = []
+    run = prepare(stack, config, secret_keys)
 
     @pulumi.runtime.test
-    def run() -> pulumi.Output:
-        runs.append(start_program(stack, config, secret_keys))
-        return pulumi.Output.all(*runs[0].outputs.values())
+    def execute() -> pulumi.Output:
+        return pulumi.Output.all(*run.start().outputs.values())
 
-    run()
-    return runs[0]
+    execute()
+    return run

@@ -92,10 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", required=True, choices=["local", "eks"])
     parser.add_argument("--out", required=True, type=Path, help="directory to write to")
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        help="stack settings to use instead of Pulumi.<stack>.yaml (to try a change)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    config, secret_keys = stack_file_config(args.stack)
+    config, secret_keys = stack_file_config(args.stack, args.stack_file)
     try:
         run = run_to_completion(args.stack, config, secret_keys)
     except pulumi.RunError as err:

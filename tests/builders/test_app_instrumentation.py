@@ -99,15 +99,10 @@ def test_receiver_urls() -> None:
     r = receiver(http_port=4318)
     assert r.otlp_http_url == f"http://{HOST}:4318"
     assert r.traces_url == f"http://{HOST}:4318/v1/traces"
-    assert (
-        receiver("other.example", 9999).traces_url
-        == "http://other.example:9999/v1/traces"
-    )
+    assert receiver("other.example", 9999).traces_url == "http://other.example:9999/v1/traces"
 
 
-@pytest.mark.parametrize(
-    "host", ["", "http://alloy", "alloy:4318", "alloy/v1", " alloy"]
-)
+@pytest.mark.parametrize("host", ["", "http://alloy", "alloy:4318", "alloy/v1", " alloy"])
 def test_receiver_rejects_host_with_scheme_port_or_path(host: str) -> None:
     with pytest.raises(ValueError, match="host"):
         ReceiverEndpoint(host=host, grpc_port=4317, http_port=4318)
@@ -118,38 +113,27 @@ def test_receiver_rejects_host_with_scheme_port_or_path(host: str) -> None:
 
 @pytest.mark.parametrize("service", DEFAULT_SERVICES, ids=lambda s: s.name)
 def test_env_of_each_service(service: ServiceSpec) -> None:
-    env = env_map(
-        otel_env(service, receiver(), "production", "llm-judge-local", "llm-judge")
-    )
+    env = env_map(otel_env(service, receiver(), "production", "llm-judge-local", "llm-judge"))
     assert env["OTEL_SERVICE_NAME"] == service.name
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{HOST}:4318"
     assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     # Parse the way the Python SDK's OTELResourceDetector does.
-    attributes = dict(
-        item.split("=", 1) for item in env["OTEL_RESOURCE_ATTRIBUTES"].split(",")
-    )
+    attributes = dict(item.split("=", 1) for item in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
     assert attributes == {
         "deployment.environment": "production",
         "service.namespace": "llm-judge",
         "k8s.cluster.name": "llm-judge-local",
     }
     # contrib's rule: "http/dup" anywhere wins over "http"; we want stable-only.
-    opt_in = [
-        token.strip() for token in env["OTEL_SEMCONV_STABILITY_OPT_IN"].split(",")
-    ]
+    opt_in = [token.strip() for token in env["OTEL_SEMCONV_STABILITY_OPT_IN"].split(",")]
     assert "http" in opt_in and "http/dup" not in opt_in
-    assert all(
-        set(var) == {"name", "value"}
-        for var in otel_env(service, receiver(), "p", "c", "n")
-    )
+    assert all(set(var) == {"name", "value"} for var in otel_env(service, receiver(), "p", "c", "n"))
 
 
 def test_env_endpoint_follows_receiver_host_and_port() -> None:
     service = DEFAULT_SERVICES[0]
     a = env_map(otel_env(service, receiver("alloy-a.ns.svc"), "dev", "c", "llm-judge"))
-    b = env_map(
-        otel_env(service, receiver("alloy-b.ns.svc", 14318), "dev", "c", "llm-judge")
-    )
+    b = env_map(otel_env(service, receiver("alloy-b.ns.svc", 14318), "dev", "c", "llm-judge"))
     assert a["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://alloy-a.ns.svc:4318"
     assert b["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://alloy-b.ns.svc:14318"
 
@@ -182,10 +166,7 @@ def test_app_config_entries() -> None:
         metrics_enabled=True,
     )
     assert list(got) == list(OUR_KEYS)
-    assert (
-        got["observability.traces.collector.endpoint"]
-        == "http://alloy.ns.svc:4318/v1/traces"
-    )
+    assert got["observability.traces.collector.endpoint"] == "http://alloy.ns.svc:4318/v1/traces"
     assert canonical(got["observability.traces.sample_rate"]) == "1.0"
     assert got["observability.logs.export_to_loki"] is False
     assert got["observability.metrics.enabled"] is True
@@ -239,9 +220,7 @@ def test_merge_updates_existing_endpoint_in_place_and_appends_the_rest() -> None
     assert after_keys.index(endpoint) == before_keys.index(endpoint)
     new_keys = [k for k in want if k not in before_keys]
     assert after_keys == before_keys + new_keys
-    assert {k: canonical(v) for k, v in after if k in want} == {
-        k: canonical(v) for k, v in want.items()
-    }
+    assert {k: canonical(v) for k, v in after if k in want} == {k: canonical(v) for k, v in want.items()}
     assert "jaeger" not in merged
 
 
@@ -298,9 +277,7 @@ def test_merge_mixed_spellings_updates_every_copy() -> None:
     existing = json.dumps(
         {
             "observability.traces.collector.endpoint": "http://old-flat:4318/v1/traces",
-            "observability": {
-                "traces.collector.endpoint": "http://old-nested:4318/v1/traces"
-            },
+            "observability": {"traces.collector.endpoint": "http://old-nested:4318/v1/traces"},
         }
     )
     doc = json.loads(merge_app_config(existing, entries("alloy.ns.svc"), SOURCE))
@@ -345,9 +322,7 @@ def test_scrape_annotations_when_metrics_path_set() -> None:
 
 
 def test_no_scrape_annotations_without_metrics_path() -> None:
-    assert (
-        scrape_annotations(ServiceSpec("redis-service", 8001, metrics_path=None)) == {}
-    )
+    assert scrape_annotations(ServiceSpec("redis-service", 8001, metrics_path=None)) == {}
 
 
 def test_deployment_patch_spec_holds_only_our_fields() -> None:
@@ -376,8 +351,6 @@ def test_deployment_patch_spec_omits_metadata_without_annotations() -> None:
 def test_deployment_patch_spec_rejects_duplicate_or_malformed_env() -> None:
     service = DEFAULT_SERVICES[0]
     with pytest.raises(ValueError, match="twice"):
-        deployment_patch_spec(
-            service, [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}], {}
-        )
+        deployment_patch_spec(service, [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}], {})
     with pytest.raises(ValueError, match="must be"):
         deployment_patch_spec(service, [{"name": "A", "valueFrom": {}}], {})  # type: ignore[list-item]

@@ -1,0 +1,88 @@
+"""parse_config without Pulumi: typed values, defaults, and what counts as one problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from builders.config import PROJECT, SETTINGS, ConfigError, TokenPolicy, known_keys, parse_config
+from builders.features import FeatureToggles
+
+TOKEN_KEY = f"{PROJECT}:grafanaCloudApiToken"
+
+
+def raw(**values: str) -> dict[str, str]:
+    base = {
+        "platform": "local",
+        "clusterName": "llm-judge-local",
+        "kubeContext": "kind-llm-judge",
+        "grafanaCloudStackSlug": "llmjudge",
+        "k8sMonitoringChartVersion": "4.4.0",
+        "grafanaCloudApiToken": "secret-value",
+    }
+    base.update(values)
+    return {f"{PROJECT}:{k}": v for k, v in base.items()}
+
+
+def test_minimal_local_config_gets_documented_defaults():
+    config = parse_config(raw(), {TOKEN_KEY}, "local")
+    assert config.namespace == "llm-judge"
+    assert config.trace_sample_rate == 1.0
+    assert config.deployment_environment == "local"  # the stack name
+    assert config.collector_token == TokenPolicy(lifetime_days=90, rotate_before_days=30)
+    assert config.features == FeatureToggles()
+
+
+def test_values_are_typed():
+    config = parse_config(
+        raw(traceSampleRate="0.25", collectorTokenLifetimeDays="30", collectorTokenRotateBeforeDays="7"),
+        {TOKEN_KEY},
+        "local",
+    )
+    assert config.trace_sample_rate == 0.25
+    assert config.collector_token.expire_after == "720h"
+    assert config.collector_token.early_rotation_window == "168h"
+
+
+def test_features_object_turns_single_features_off():
+    config = parse_config(raw(features='{"costMetrics": false, "podLogs": false}'), {TOKEN_KEY}, "local")
+    assert config.features.cost_metrics is False
+    assert config.features.pod_logs is False
+    assert config.features.cluster_metrics is True
+
+
+def test_keys_of_other_namespaces_are_not_ours_to_judge():
+    given = {
+        **raw(),
+        "kubernetes:context": "x",
+        "aws:region": "eu-west-1",
+        "pulumi:disable-default-providers": "[]",
+    }
+    assert parse_config(given, {TOKEN_KEY}, "local").cluster_name == "llm-judge-local"
+
+
+def test_eks_platform_needs_no_kube_context_and_refuses_one():
+    eks = raw(platform="eks")
+    del eks[f"{PROJECT}:kubeContext"]
+    assert parse_config(eks, {TOKEN_KEY}, "eks").kube_context is None
+    with pytest.raises(ConfigError, match="must not be set on platform eks"):
+        parse_config(raw(platform="eks"), {TOKEN_KEY}, "eks")
+
+
+def test_message_names_the_stack_file():
+    with pytest.raises(ConfigError, match=r"^Invalid configuration in Pulumi\.staging\.yaml:"):
+        parse_config(raw(clusterName="UPPER"), {TOKEN_KEY}, "staging")
+
+
+def test_unknown_keys_list_every_known_setting():
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(sampleRate="1"), {TOKEN_KEY}, "local")
+    for key in known_keys():
+        assert key in str(raised.value)
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.required], ids=lambda s: s.key)
+def test_each_required_setting_is_required(setting):
+    given = raw()
+    given.pop(f"{PROJECT}:{setting.key}", None)
+    with pytest.raises(ConfigError, match=f"{setting.key} is not set"):
+        parse_config(given, {TOKEN_KEY}, "local")

@@ -1,0 +1,42 @@
+"""Shared test helpers: stack config as the CLI would pass it, and program runs under mocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders.config import PROJECT
+from tools.mocks import Registration
+from tools.program import ProgramRun, prepare, stack_file_config
+
+DELETE = object()  # marks a config key to remove
+
+
+def config_for(stack: str, **overrides: Any) -> tuple[dict[str, str], list[str]]:
+    """Pulumi.<stack>.yaml's config with overrides (camelCase keys of our namespace)."""
+    config, secret_keys = stack_file_config(stack)
+    for key, value in overrides.items():
+        full = f"{PROJECT}:{key}"
+        if value is DELETE:
+            config.pop(full, None)
+        else:
+            config[full] = value
+    return config, secret_keys
+
+
+def prepared(stack: str = "local", **overrides: Any) -> ProgramRun:
+    config, secret_keys = config_for(stack, **overrides)
+    return prepare(stack, config, secret_keys)
+
+
+def by_type(run: ProgramRun, type_: str) -> list[Registration]:
+    return [r for r in run.monitor.registrations if r.type == type_]
+
+
+def one(run: ProgramRun, type_: str) -> Registration:
+    found = by_type(run, type_)
+    assert len(found) == 1, f"expected one {type_}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def parent_of(run: ProgramRun, registration: Registration) -> Registration | None:
+    return next((r for r in run.monitor.registrations if r.urn == registration.parent_urn), None)

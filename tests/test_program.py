@@ -1,0 +1,178 @@
+"""The whole program under mocks, stack `local`: what it declares, where, and how secret."""
+
+from __future__ import annotations
+
+import pulumi
+
+from builders.credentials import KEYS, SECRET_NAME
+from tests.support import by_type, one, parent_of, prepared
+from tools.mocks import PLACEHOLDER_STACK, SECRET_SIG, SECRET_SIG_KEY
+
+POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
+TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
+SECRET = "kubernetes:core/v1:Secret"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def is_wrapped_secret(value) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def settled(run, check):
+    """Run `check(run)` once every output `main()` returned has resolved."""
+    return pulumi.Output.all(*run.outputs.values()).apply(lambda _: check(run))
+
+
+@pulumi.runtime.test
+def test_local_declares_cloud_access_namespace_and_secret_under_their_components():
+    run = prepared("local").start()
+
+    def check(run):
+        expected = {
+            ("pulumi:providers:grafana", "grafana-cloud", None),
+            ("pulumi:providers:kubernetes", "local-cluster", None),
+            ("llmjudge:observability:GrafanaCloudStack", "grafana-cloud", None),
+            ("llmjudge:observability:AppNamespace", "llm-judge", None),
+            ("llmjudge:observability:CredentialsSecret", "grafana-cloud-credentials", None),
+            (POLICY, "grafana-cloud-collectors", "grafana-cloud"),
+            (TOKEN, "grafana-cloud-collectors-token", "grafana-cloud"),
+            (NAMESPACE, "llm-judge-namespace", "llm-judge"),
+            (SECRET, "grafana-cloud-credentials-secret", "grafana-cloud-credentials"),
+        }
+        declared = set()
+        for r in run.monitor.registrations:
+            parent = parent_of(run, r)
+            declared.add((r.type, r.name, parent.name if parent else None))
+        assert declared == expected
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_every_resource_uses_an_explicit_provider():
+    run = prepared("local").start()
+
+    def check(run):
+        custom = [
+            r for r in run.monitor.registrations if r.custom and not r.type.startswith("pulumi:providers:")
+        ]
+        providers = {r.name: r.provider_name for r in custom}
+        assert providers == {
+            "grafana-cloud-collectors": "grafana-cloud",
+            "grafana-cloud-collectors-token": "grafana-cloud",
+            "llm-judge-namespace": "local-cluster",
+            "grafana-cloud-credentials-secret": "local-cluster",
+        }
+        k8s_provider = one(run, "pulumi:providers:kubernetes")
+        assert k8s_provider.inputs["context"] == "kind-llm-judge"  # from Pulumi.local.yaml
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_access_policy_is_realm_of_the_stack_with_exactly_the_write_scopes():
+    run = prepared("local").start()
+
+    def check(run):
+        policy = one(run, POLICY)
+        assert sorted(policy.inputs["scopes"]) == ["logs:write", "metrics:write", "traces:write"]
+        assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+        assert policy.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_scopes_shrink_with_the_features_that_need_them():
+    features = '{"podLogs": false, "clusterEvents": false, "applicationObservability": false}'
+    run = prepared("local", features=features).start()
+    return settled(run, lambda run: _assert_scopes(run, ["metrics:write"]))
+
+
+def _assert_scopes(run, expected):
+    assert one(run, POLICY).inputs["scopes"] == expected
+
+
+@pulumi.runtime.test
+def test_token_expires_and_rotates_as_configured():
+    run = prepared("local", collectorTokenLifetimeDays="60", collectorTokenRotateBeforeDays="10").start()
+
+    def check(run):
+        token = one(run, TOKEN)
+        assert token.inputs["expireAfter"] == "1440h"
+        assert token.inputs["earlyRotationWindow"] == "240h"
+        assert token.inputs["deleteOnDestroy"] is True
+        assert token.inputs["accessPolicyId"] == "placeholder-policy-id"  # the policy's policyId
+        assert token.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_secret_has_the_plan_keys_and_is_secret_as_a_whole():
+    run = prepared("local").start()
+
+    def check(run):
+        secret = one(run, SECRET)
+        assert secret.inputs["metadata"]["name"] == SECRET_NAME
+        assert secret.inputs["metadata"]["namespace"] == "llm-judge"
+        string_data = secret.inputs["stringData"]
+        assert is_wrapped_secret(string_data)
+        assert set(string_data["value"]) == set(KEYS.all())
+        assert string_data["value"][KEYS.token] == "glc_placeholder-token-offline-synth"
+        assert string_data["value"][KEYS.instance_id] == PLACEHOLDER_STACK["id"]
+        assert string_data["value"][KEYS.loki_endpoint].endswith("/loki/api/v1/push")
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_cloud_api_token_reaches_the_provider_as_a_secret():
+    run = prepared("local").start()
+    return settled(
+        run,
+        lambda run: _assert(
+            is_wrapped_secret(one(run, "pulumi:providers:grafana").inputs["cloudAccessPolicyToken"])
+        ),
+    )
+
+
+def _assert(condition: bool) -> None:
+    assert condition
+
+
+@pulumi.runtime.test
+def test_namespace_survives_destroy_and_is_adopted_if_present():
+    run = prepared("local").start()
+
+    def check(run):
+        namespace = one(run, NAMESPACE)
+        assert namespace.retain_on_delete
+        assert namespace.inputs["metadata"]["name"] == "llm-judge"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_namespace_from_config_is_used_by_namespace_and_secret():
+    run = prepared("local", namespace="judge-dev").start()
+
+    def check(run):
+        assert one(run, NAMESPACE).inputs["metadata"]["name"] == "judge-dev"
+        assert one(run, SECRET).inputs["metadata"]["namespace"] == "judge-dev"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_stack_outputs_hold_no_credential():
+    run = prepared("local").start()
+
+    def check(values):
+        exported = dict(zip(run.outputs, values, strict=True))
+        assert exported["credentialsSecretName"] == SECRET_NAME
+        assert exported["grafanaUrl"] == PLACEHOLDER_STACK["url"]
+        assert not any("placeholder-token" in str(v) for v in exported.values())
+        assert len(by_type(run, TOKEN)) == 1
+
+    return pulumi.Output.all(*run.outputs.values()).apply(check)

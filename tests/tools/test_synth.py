@@ -1,0 +1,54 @@
+"""The offline synth as a reviewer uses it: files written, secrets hidden, bad config refused."""
+
+from __future__ import annotations
+
+import json
+
+from builders.credentials import KEYS
+from tools import synth
+from tools.mocks import PLACEHOLDER_STACK
+from tools.program import PLACEHOLDER_SECRET, ROOT
+
+PLACEHOLDER_TOKEN = "glc_placeholder-token-offline-synth"
+
+
+def test_local_synth_lists_policy_token_and_secret_with_secrets_hidden(tmp_path, capsys):
+    assert synth.main(["--stack", "local", "--out", str(tmp_path)]) == 0
+    records = json.loads((tmp_path / "resources.json").read_text())
+    assert all(set(r) == {"type", "name", "parent", "provider", "inputs"} for r in records)
+    by_type = {r["type"]: r for r in records}
+
+    assert by_type["grafana:cloud/accessPolicy:AccessPolicy"]["parent"] == "grafana-cloud"
+    token = by_type["grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"]
+    assert token["inputs"]["expireAfter"] == "2160h"
+    secret = by_type["kubernetes:core/v1:Secret"]
+    assert secret["inputs"]["stringData"] == {key: "[secret]" for key in KEYS.all()}
+    assert by_type["pulumi:providers:grafana"]["inputs"]["cloudAccessPolicyToken"] == "[secret]"
+
+    written = "".join(p.read_text() for p in tmp_path.iterdir())
+    assert PLACEHOLDER_TOKEN not in written
+    assert PLACEHOLDER_SECRET not in written
+
+    out = capsys.readouterr().out
+    assert "GrafanaCloudStack grafana-cloud" in out
+    assert "synthesized in" in out
+
+
+def test_placeholders_are_declared_as_such(tmp_path):
+    synth.main(["--stack", "local", "--out", str(tmp_path)])
+    placeholders = json.loads((tmp_path / "placeholders.json").read_text())
+    assert "placeholders" in placeholders["note"]
+    assert placeholders["lookups"]["grafana:cloud/getStack:getStack"]["id"] == PLACEHOLDER_STACK["id"]
+
+
+def test_misspelt_key_fails_with_the_programs_one_message(tmp_path, capsys):
+    stack_file = tmp_path / "Pulumi.local.yaml"
+    original = (ROOT / "Pulumi.local.yaml").read_text()
+    stack_file.write_text(original.replace("traceSampleRate:", "traceSampelRate:"))
+    code = synth.main(["--stack", "local", "--out", str(tmp_path / "out"), "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "llm-judge-observability:traceSampelRate is not a setting" in err
+    assert "did you mean traceSampleRate?" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "resources.json").exists()
