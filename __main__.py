@@ -7,6 +7,8 @@ import pulumi_kubernetes as k8s
 import pulumiverse_grafana as grafana
 
 from builders.grafana_cloud import collector_scopes
+from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
+from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
 from components.namespace import AppNamespace, AppNamespaceArgs
@@ -55,6 +57,42 @@ def main() -> dict[str, pulumi.Output]:
         ),
     )
 
+    monitoring = AlloyMonitoring(
+        "k8s-monitoring",
+        AlloyMonitoringArgs(
+            cluster_name=config.cluster_name,
+            namespace=namespace.name,
+            platform=config.platform,
+            chart_version=config.chart_version,
+            features=config.features,
+            prometheus_url=cloud.prometheus_remote_write_endpoint,
+            loki_url=cloud.loki_push_url,
+            otlp_url=cloud.otlp_url,
+            k8s_provider=k8s_provider,
+            credentials=[credentials],
+        ),
+    )
+
+    AppInstrumentation(
+        "llm-judge-services",
+        AppInstrumentationArgs(
+            namespace=namespace.name,
+            services=config.services,
+            receiver_host=monitoring.receiver_host,
+            otlp_grpc_port=monitoring.otlp_grpc_port,
+            otlp_http_port=monitoring.otlp_http_port,
+            deployment_environment=config.deployment_environment,
+            cluster_name=config.cluster_name,
+            trace_sample_rate=config.trace_sample_rate,
+            export_logs_to_loki=config.features.pod_logs,
+            metrics_enabled=config.features.annotation_autodiscovery,
+            app_config_map=config.app_config_map,
+            app_config_key=config.app_config_key,
+            k8s_provider=k8s_provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[monitoring]),
+    )
+
     outputs: dict[str, pulumi.Output] = {
         "grafanaCloudStackId": cloud.stack_id,
         "grafanaUrl": cloud.grafana_url,
@@ -64,6 +102,8 @@ def main() -> dict[str, pulumi.Output]:
         "collectorTokenExpiresAt": cloud.collector_token_expires_at,
         "namespace": namespace.name,
         "credentialsSecretName": credentials.secret_name,
+        "k8sMonitoringRelease": monitoring.release_name,
+        "otlpReceiverHost": monitoring.receiver_host,
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from builders.app_instrumentation import DEFAULT_SERVICES, ServiceSpec
 from builders.features import FeatureToggles
 
 PROJECT = "llm-judge-observability"
@@ -26,6 +27,10 @@ PLATFORMS: tuple[Platform, ...] = ("local", "eks")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _STACK_SLUG = re.compile(r"^[a-z][a-z0-9]{1,28}$")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+_CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # The values builder speaks the 4.x schema; another major would be accepted by Helm and
 # then silently misread, as the plan's 1.x values are by 4.x.
@@ -83,6 +88,9 @@ class StackConfig:
     trace_sample_rate: float = 1.0
     collector_token: TokenPolicy = field(default_factory=TokenPolicy)
     features: FeatureToggles = field(default_factory=FeatureToggles)
+    services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
+    app_config_map: str = "appconfig"
+    app_config_key: str = "appconfig.json"
 
 
 # --- value parsers: each returns the typed value or raises ValueError ---
@@ -174,8 +182,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("traceSampleRate", _fraction, "a number from 0 to 1"),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
-    # An object; its keys are checked one by one in _features.
+    Setting(
+        "appConfigMapName",
+        _matching(_DNS1123_SUBDOMAIN),
+        "the name of the services' existing ConfigMap (a DNS-1123 subdomain)",
+    ),
+    Setting("appConfigKey", _matching(_CONFIGMAP_KEY), "a ConfigMap key: letters, digits, '-', '_' and '.'"),
+    # Structured values; their content is checked entry by entry in _features and _services.
     Setting("features", str, "an object of feature names to true/false"),
+    Setting("services", str, "a list of services"),
 )
 
 
@@ -200,10 +215,11 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: st
             problems.append(f"{_full(setting.key)} = {_show(ours[setting.key])}: must be {setting.allowed}")
     problems += _secret_problems(ours, {k for k in secret_keys})
     features = _features(ours.get("features"), problems)
+    services = _services(ours.get("services"), problems)
     problems += _cross_checks(values, given=set(ours))
     if problems:
         raise ConfigError(_message(stack, problems))
-    return _build(stack, values, features)
+    return _build(stack, values, features, services)
 
 
 def _project_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,6 +284,40 @@ def _features(raw: Any, problems: list[str]) -> FeatureToggles:
     return FeatureToggles(**toggles)
 
 
+_SERVICE_FIELDS = {"name": "name", "port": "port", "metricsPath": "metrics_path", "container": "container"}
+_SERVICES_ALLOWED = (
+    "a list of objects with name (DNS-1123 label), port (1-65535), "
+    "metricsPath ('/…' or null) and optional container"
+)
+
+
+def _services(raw: Any, problems: list[str]) -> tuple[ServiceSpec, ...]:
+    if raw is None:
+        return DEFAULT_SERVICES
+    key = _full("services")
+    try:
+        given = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        given = None
+    if not isinstance(given, list) or not given or not all(isinstance(s, dict) for s in given):
+        problems.append(f"{key} = {_show(raw)}: must be {_SERVICES_ALLOWED}")
+        return DEFAULT_SERVICES
+    services: list[ServiceSpec] = []
+    for index, entry in enumerate(given):
+        unknown = sorted(set(entry) - set(_SERVICE_FIELDS))
+        if unknown or "name" not in entry or "port" not in entry:
+            problems.append(f"{key}[{index}] = {_show(entry)}: must be {_SERVICES_ALLOWED}")
+            continue
+        try:
+            services.append(ServiceSpec(**{_SERVICE_FIELDS[k]: v for k, v in entry.items()}))
+        except ValueError as err:
+            problems.append(f"{key}[{index}] = {_show(entry)}: {err}")
+    names = [s.name for s in services]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{key}: service {name!r} is listed twice; each service must appear once")
+    return tuple(services)
+
+
 def _cross_checks(values: Mapping[str, Any], given: set[str]) -> list[str]:
     problems = []
     lifetime = values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days)
@@ -291,7 +341,9 @@ def _cross_checks(values: Mapping[str, Any], given: set[str]) -> list[str]:
     return problems
 
 
-def _build(stack: str, values: Mapping[str, Any], features: FeatureToggles) -> StackConfig:
+def _build(
+    stack: str, values: Mapping[str, Any], features: FeatureToggles, services: tuple[ServiceSpec, ...]
+) -> StackConfig:
     token = TokenPolicy(
         lifetime_days=values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days),
         rotate_before_days=values.get("collectorTokenRotateBeforeDays", TokenPolicy.rotate_before_days),
@@ -308,6 +360,9 @@ def _build(stack: str, values: Mapping[str, Any], features: FeatureToggles) -> S
         trace_sample_rate=values.get("traceSampleRate", 1.0),
         collector_token=token,
         features=features,
+        services=services,
+        app_config_map=values.get("appConfigMapName", "appconfig"),
+        app_config_key=values.get("appConfigKey", "appconfig.json"),
     )
 
 

@@ -21,7 +21,7 @@ OTLP_HTTP_PORT = 4318
 
 
 def collector_fullname(release_name: str, collector: str) -> str:
-    """The chart's `collector.alloy.fullname`: the release name alone if it already holds the collector's name."""
+    """The chart's `collector.alloy.fullname`: just the release name if it contains the collector's."""
     name = release_name if collector in release_name else f"{release_name}-{collector}"
     return name[:63].rstrip("-")
 

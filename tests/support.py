@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import wait_for_rpcs
 
 from builders.config import PROJECT
 from tools.mocks import Registration
@@ -40,3 +44,16 @@ def one(run: ProgramRun, type_: str) -> Registration:
 
 def parent_of(run: ProgramRun, registration: Registration) -> Registration | None:
     return next((r for r in run.monitor.registrations if r.urn == registration.parent_urn), None)
+
+
+def settled(run: ProgramRun, check: Callable[[ProgramRun], None]) -> Awaitable[None]:
+    """Return from a `pulumi.runtime.test` test: runs `check(run)` once every registration the
+    program started has completed (resolved outputs alone do not mean that: a resource whose
+    inputs wait on a read registers after the stack outputs resolve)."""
+
+    async def wait_then_check() -> None:
+        await wait_for_rpcs(await_all_outstanding_tasks=False)
+        await pulumi.Output.all(*run.outputs.values()).future()
+        check(run)
+
+    return wait_then_check()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import pulumi
 
+from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.credentials import KEYS, SECRET_NAME
-from tests.support import by_type, one, parent_of, prepared
+from tests.support import by_type, one, parent_of, prepared, settled
 from tools.mocks import PLACEHOLDER_STACK, SECRET_SIG, SECRET_SIG_KEY
 
 POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 
 
 def is_wrapped_secret(value) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
-
-
-def settled(run, check):
-    """Run `check(run)` once every output `main()` returned has resolved."""
-    return pulumi.Output.all(*run.outputs.values()).apply(lambda _: check(run))
 
 
 @pulumi.runtime.test
@@ -38,6 +37,14 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
             (TOKEN, "grafana-cloud-collectors-token", "grafana-cloud"),
             (NAMESPACE, "llm-judge-namespace", "llm-judge"),
             (SECRET, "grafana-cloud-credentials-secret", "grafana-cloud-credentials"),
+            ("llmjudge:observability:AlloyMonitoring", "k8s-monitoring", None),
+            (HELM_RELEASE, "k8s-monitoring-release", "k8s-monitoring"),
+            ("llmjudge:observability:AppInstrumentation", "llm-judge-services", None),
+            (CONFIGMAP_PATCH, "llm-judge-services-app-config", "llm-judge-services"),
+            *(
+                (DEPLOYMENT_PATCH, f"llm-judge-services-{s.name}", "llm-judge-services")
+                for s in DEFAULT_SERVICES
+            ),
         }
         declared = set()
         for r in run.monitor.registrations:
@@ -62,6 +69,9 @@ def test_every_resource_uses_an_explicit_provider():
             "grafana-cloud-collectors-token": "grafana-cloud",
             "llm-judge-namespace": "local-cluster",
             "grafana-cloud-credentials-secret": "local-cluster",
+            "k8s-monitoring-release": "local-cluster",
+            "llm-judge-services-app-config": "local-cluster",
+            **{f"llm-judge-services-{s.name}": "local-cluster" for s in DEFAULT_SERVICES},
         }
         k8s_provider = one(run, "pulumi:providers:kubernetes")
         assert k8s_provider.inputs["context"] == "kind-llm-judge"  # from Pulumi.local.yaml

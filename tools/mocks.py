@@ -88,14 +88,53 @@ def redact(value: Any) -> Any:
     return value
 
 
+# Objects the program reads from the cluster (the services' Deployments and ConfigMap).
+# Synth answers every such read with a placeholder object; tests pass the objects they mean.
+PLACEHOLDER_APP_CONFIG = '{"_placeholder": "offline synth: the services\' existing app config"}'
+READABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap")
+
+
+def placeholder_object(type_: str, resource_id: str) -> dict[str, Any]:
+    namespace, _, name = resource_id.partition("/")
+    state: dict[str, Any] = {"metadata": {"name": name, "namespace": namespace}}
+    if type_ == "kubernetes:core/v1:ConfigMap":
+        state["data"] = {"appconfig.json": PLACEHOLDER_APP_CONFIG}
+    return state
+
+
+class ObjectNotFoundError(LookupError):
+    pass
+
+
 class PlaceholderMocks(pulumi.runtime.Mocks):
-    def __init__(self, now: dt.datetime | None = None) -> None:
+    """`existing`: (type, "namespace/name") -> state of objects a read finds; None: any."""
+
+    def __init__(
+        self,
+        now: dt.datetime | None = None,
+        existing: dict[tuple[str, str], dict[str, Any]] | None = None,
+    ) -> None:
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        self.existing = existing
         self.invoked: list[str] = []
+        self.read: list[tuple[str, str]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if args.resource_id:
+            return args.resource_id, self._read(args.typ, args.resource_id)
         state = {**unwrap(args.inputs), **computed_outputs(args.typ, args.inputs, self.now)}
         return f"{args.name}-id", state
+
+    def _read(self, type_: str, resource_id: str) -> dict[str, Any]:
+        if type_ not in READABLE_TYPES:
+            raise NotImplementedError(f"unmocked read of {type_} {resource_id}: add it to tools/mocks.py")
+        self.read.append((type_, resource_id))
+        if self.existing is None:
+            return placeholder_object(type_, resource_id)
+        if (type_, resource_id) not in self.existing:
+            # What the Kubernetes provider reports for a read of a missing object.
+            raise ObjectNotFoundError(f"resource '{resource_id}' of type {type_} does not exist")
+        return self.existing[(type_, resource_id)]
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answer = INVOKES.get(args.token)
@@ -118,6 +157,7 @@ class Registration:
     provider_ref: str
     custom: bool
     retain_on_delete: bool
+    dependencies: list[str]  # URNs this resource waits for (depends_on and inputs)
     inputs: dict[str, Any]  # secrets still wrapped; see redact()
 
     @property
@@ -146,6 +186,7 @@ class RecordingMonitor(MockMonitor):
                     provider_ref=request.provider,
                     custom=bool(request.custom),
                     retain_on_delete=bool(request.retainOnDelete),
+                    dependencies=list(request.dependencies),
                     inputs=rpc.deserialize_properties(request.object),
                 )
             )

@@ -36,9 +36,17 @@ class ProgramRun:
         return self
 
 
-def prepare(stack: str, config: Mapping[str, str], secret_keys: list[str]) -> ProgramRun:
-    """Install fresh mocks, a fresh root stack and exactly this config; declare nothing yet."""
-    mocks = PlaceholderMocks()
+def prepare(
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    existing: dict[tuple[str, str], dict[str, Any]] | None = None,
+) -> ProgramRun:
+    """Install fresh mocks, a fresh root stack and exactly this config; declare nothing yet.
+
+    `existing`: the cluster objects reads find (None: every read finds a placeholder).
+    """
+    mocks = PlaceholderMocks(existing=existing)
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a new Stack resource for this run, named after `stack`
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

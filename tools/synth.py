@@ -21,7 +21,8 @@ from typing import Any
 import pulumi
 import yaml
 
-from tools.mocks import INVOKES, PLACEHOLDER_STACK, Registration, redact
+from builders.k8s_monitoring import node_requests
+from tools.mocks import INVOKES, PLACEHOLDER_STACK, Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -43,9 +44,24 @@ def resource_records(registrations: list[Registration]) -> list[dict[str, Any]]:
     ]
 
 
-def helm_values(records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    releases = [r for r in records if r["type"] == HELM_RELEASE]
-    return releases[0]["inputs"].get("values", {}) if releases else None
+def helm_values(registrations: list[Registration]) -> dict[str, Any] | None:
+    """The release's values in the order the builder wrote them.
+
+    The engine's wire format has only doubles, so integers arrive as 4317.0; they are
+    written back as the integers the program gave.
+    """
+    releases = [r for r in registrations if r.type == HELM_RELEASE]
+    return _integers(redact(releases[0].inputs.get("values", {}))) if releases else None
+
+
+def _integers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    return value
 
 
 def summary(registrations: list[Registration]) -> list[str]:
@@ -80,11 +96,15 @@ def write_outputs(run: ProgramRun, out: Path) -> list[dict[str, Any]]:
     placeholders = {
         "note": "Offline synth: these lookups were answered with placeholders, not real data.",
         "lookups": {token: PLACEHOLDER_STACK for token in sorted(set(run.mocks.invoked)) if token in INVOKES},
+        "cluster_reads": {
+            f"{type_} {resource_id}": placeholder_object(type_, resource_id)
+            for type_, resource_id in sorted(set(run.mocks.read))
+        },
     }
     (out / "placeholders.json").write_text(json.dumps(placeholders, indent=2) + "\n")
-    values = helm_values(records)
+    values = helm_values(run.monitor.registrations)
     if values is not None:
-        (out / VALUES_FILE).write_text(yaml.safe_dump(values, sort_keys=False))
+        (out / VALUES_FILE).write_text(yaml.safe_dump(values, sort_keys=True))
     return records
 
 
@@ -107,11 +127,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     records = write_outputs(run, args.out)
+    values = helm_values(run.monitor.registrations)
     elapsed = time.perf_counter() - started
 
     print(f"stack {args.stack}: {len(records)} resources -> {args.out}/resources.json")
     print("\n".join(summary(run.monitor.registrations)))
     print("lookups answered with placeholders: " + (", ".join(sorted(set(run.mocks.invoked))) or "none"))
+    print(f"cluster objects read (placeholders): {len(set(run.mocks.read))}")
+    if values is not None:
+        cpu, memory = node_requests(values)
+        print(
+            f"monitoring stack requests on one node: {cpu}m CPU, {memory // 2**20} MiB memory "
+            f"-> {args.out}/{VALUES_FILE}"
+        )
     print(f"synthesized in {elapsed:.2f} s")
     return 0
 

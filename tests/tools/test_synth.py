@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from builders.credentials import KEYS
+from builders.k8s_monitoring import node_requests
 from tools import synth
+from tools.chart_check import check_values
 from tools.mocks import PLACEHOLDER_STACK
 from tools.program import PLACEHOLDER_SECRET, ROOT
 
@@ -52,3 +56,13 @@ def test_misspelt_key_fails_with_the_programs_one_message(tmp_path, capsys):
     assert "did you mean traceSampleRate?" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "resources.json").exists()
+
+
+def test_local_synth_writes_helm_values_that_pass_the_chart_checks(tmp_path, capsys):
+    assert synth.main(["--stack", "local", "--out", str(tmp_path)]) == 0
+    values = yaml.safe_load((tmp_path / "k8s-monitoring-values.yaml").read_text())
+    assert check_values(values) == []
+    assert values["applicationObservability"]["receivers"]["otlp"]["grpc"]["port"] == 4317  # an int again
+    cpu, memory = node_requests(values)
+    assert cpu <= 1000 and memory <= 2 * 2**30  # local: at most 1 CPU and 2 GiB
+    assert f"requests on one node: {cpu}m CPU, {memory // 2**20} MiB" in capsys.readouterr().out

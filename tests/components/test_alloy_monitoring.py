@@ -1,0 +1,125 @@
+"""AlloyMonitoring under mocks: the pinned, safe Helm release and the names it hands on."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from builders.credentials import KEYS, SECRET_NAME
+from builders.features import FeatureToggles
+from builders.k8s_monitoring_names import COLLECTORS
+from components.alloy_monitoring import (
+    CHART_REPOSITORY,
+    READY_TIMEOUT_SECONDS,
+    RELEASE_NAME,
+    AlloyMonitoring,
+    AlloyMonitoringArgs,
+)
+from tests.support import one, prepared, settled
+from tools.chart_check import check_values
+from tools.mocks import unwrap
+from tools.program import prepare
+from tools.synth import helm_values
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@pulumi.runtime.test
+def test_release_is_pinned_waits_and_rolls_back():
+    run = prepared("local").start()
+
+    def check(run):
+        release = one(run, HELM_RELEASE)
+        assert release.inputs["name"] == RELEASE_NAME
+        assert release.inputs["namespace"] == "llm-judge"
+        assert release.inputs["chart"] == "k8s-monitoring"
+        assert release.inputs["version"] == "4.4.0"  # Pulumi.local.yaml, exact
+        assert release.inputs["repositoryOpts"] == {"repo": CHART_REPOSITORY}
+        assert release.inputs["atomic"] is True
+        assert release.inputs["cleanupOnFail"] is True
+        assert release.inputs["timeout"] == READY_TIMEOUT_SECONDS
+        assert not release.inputs.get("skipAwait", False)
+        assert release.provider_name == "local-cluster"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_release_waits_for_the_credentials_secret():
+    run = prepared("local").start()
+
+    def check(run):
+        release = one(run, HELM_RELEASE)
+        # depends_on a component means on its children: the Secret itself.
+        assert one(run, "kubernetes:core/v1:Secret").urn in release.dependencies
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_program_values_pass_the_chart_checks_and_carry_no_credential():
+    run = prepared("local").start()
+
+    def check(run):
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        assert check_values(values) == []
+        text = repr(unwrap(one(run, HELM_RELEASE).inputs))
+        assert "placeholder-token" not in text and "placeholder-secret" not in text
+        metrics = values["destinations"]["grafana-cloud-metrics"]
+        assert metrics["secret"] == {"create": False, "name": SECRET_NAME, "namespace": "llm-judge"}
+        assert metrics["auth"]["passwordKey"] == KEYS.token
+        assert metrics["url"].endswith("/api/prom/push")  # from the Grafana Cloud stack lookup
+
+    return settled(run, check)
+
+
+def monitoring(release_name: str) -> AlloyMonitoring:
+    prepare("local", {}, [])
+    return AlloyMonitoring(
+        "mon",
+        AlloyMonitoringArgs(
+            cluster_name="c1",
+            namespace="obs-ns",
+            platform="local",
+            chart_version="4.4.0",
+            features=FeatureToggles(),
+            prometheus_url="https://prometheus.example/api/prom/push",
+            loki_url="https://logs.example/loki/api/v1/push",
+            otlp_url="https://otlp.example/otlp",
+            k8s_provider=k8s.Provider("k"),
+            release_name=release_name,
+        ),
+    )
+
+
+@pulumi.runtime.test
+def test_names_follow_the_release_name_and_namespace():
+    component = monitoring("obs")
+
+    def check(values):
+        host, grpc, http, accounts, metrics_account = values
+        assert host == "obs-alloy-receiver.obs-ns.svc.cluster.local"
+        assert (grpc, http) == (4317, 4318)
+        assert accounts == {c: f"obs-{c}" for c in COLLECTORS}
+        assert metrics_account == "obs-alloy-metrics"
+
+    return pulumi.Output.all(
+        component.receiver_host,
+        component.otlp_grpc_port,
+        component.otlp_http_port,
+        component.service_accounts,
+        component.metrics_service_account,
+    ).apply(check)
+
+
+@pulumi.runtime.test
+def test_default_release_gives_the_designs_receiver_service():
+    component = monitoring(RELEASE_NAME)
+    return component.receiver_host.apply(
+        lambda host: _equal(host, "grafana-k8s-monitoring-alloy-receiver.obs-ns.svc.cluster.local")
+    )
+
+
+def _equal(actual, expected) -> None:
+    assert actual == expected

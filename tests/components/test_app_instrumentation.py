@@ -1,0 +1,169 @@
+"""AppInstrumentation under mocks: patches of the user's objects, derived from the receiver."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from builders.app_instrumentation import DEFAULT_SERVICES, KEY_TRACES_ENDPOINT
+from builders.k8s_monitoring_names import monitoring_names
+from components.alloy_monitoring import RELEASE_NAME
+from tests.support import by_type, config_for, one, settled
+from tools.program import prepare
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "appconfig.json"
+DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
+CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+
+
+def cluster(namespace: str = "llm-judge", app_config: str | None = None, skip: str = "") -> dict:
+    """The objects a user's cluster holds: the five Deployments and the app ConfigMap."""
+    objects = {
+        ("kubernetes:apps/v1:Deployment", f"{namespace}/{s.name}"): {
+            "metadata": {"name": s.name, "namespace": namespace}
+        }
+        for s in DEFAULT_SERVICES
+        if s.name != skip
+    }
+    if skip != "appconfig":
+        objects[("kubernetes:core/v1:ConfigMap", f"{namespace}/appconfig")] = {
+            "metadata": {"name": "appconfig", "namespace": namespace},
+            "data": {"appconfig.json": app_config if app_config is not None else FIXTURE.read_text()},
+        }
+    return objects
+
+
+def start(namespace: str = "llm-judge", existing: dict | None = None, **overrides):
+    config, secret_keys = config_for("local", namespace=namespace, **overrides)
+    run = prepare("local", config, secret_keys, existing=cluster(namespace) if existing is None else existing)
+    return run.start()
+
+
+def env_of(patch) -> dict[str, str]:
+    (container,) = patch.inputs["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+@pulumi.runtime.test
+def test_one_patch_per_service_pointing_at_the_receiver_of_the_release():
+    run = start()
+
+    def check(run):
+        patches = {p.inputs["metadata"]["name"]: p for p in by_type(run, DEPLOYMENT_PATCH)}
+        assert set(patches) == {s.name for s in DEFAULT_SERVICES}
+        receiver = monitoring_names(RELEASE_NAME, "llm-judge")
+        for service in DEFAULT_SERVICES:
+            env = env_of(patches[service.name])
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{receiver.receiver_host}:4318"
+            assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+            assert env["OTEL_SERVICE_NAME"] == service.name
+            attributes = dict(kv.split("=") for kv in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+            assert attributes == {
+                "deployment.environment": "local",
+                "service.namespace": "llm-judge",
+                "k8s.cluster.name": "llm-judge-local",
+            }
+            assert env["OTEL_SEMCONV_STABILITY_OPT_IN"] == "http"
+            annotations = patches[service.name].inputs["spec"]["template"]["metadata"]["annotations"]
+            assert annotations["prometheus.io/port"] == str(service.port)
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_endpoint_follows_the_namespace():
+    run = start(namespace="judge-staging")
+
+    def check(run):
+        for patch in by_type(run, DEPLOYMENT_PATCH):
+            assert patch.inputs["metadata"]["namespace"] == "judge-staging"
+            assert ".judge-staging.svc.cluster.local:4318" in env_of(patch)["OTEL_EXPORTER_OTLP_ENDPOINT"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_app_config_keeps_every_other_entry():
+    run = start()
+
+    def check(run):
+        patch = one(run, CONFIGMAP_PATCH)
+        merged = json.loads(patch.inputs["data"]["appconfig.json"])
+        original = json.loads(FIXTURE.read_text())
+        ours = {k for k in merged if k.startswith("observability")}
+        assert {k: v for k, v in merged.items() if k not in ours} == {
+            k: v for k, v in original.items() if k not in ours
+        }
+        assert [k for k in merged if k not in ours] == [k for k in original if k not in ours]
+        receiver = monitoring_names(RELEASE_NAME, "llm-judge")
+        assert merged[KEY_TRACES_ENDPOINT] == f"http://{receiver.receiver_host}:4318/v1/traces"
+        assert merged["observability.traces.sample_rate"] == 1.0
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_patches_use_our_field_manager_and_the_config_survives_destroy():
+    run = start()
+
+    def check(run):
+        for patch in [*by_type(run, DEPLOYMENT_PATCH), one(run, CONFIGMAP_PATCH)]:
+            annotations = patch.inputs["metadata"]["annotations"]
+            assert annotations["pulumi.com/patchFieldManager"] == "llm-judge-observability"
+            assert annotations["pulumi.com/patchForce"] == "true"
+        assert one(run, CONFIGMAP_PATCH).retain_on_delete
+        assert not any(p.retain_on_delete for p in by_type(run, DEPLOYMENT_PATCH))
+        assert by_type(run, "kubernetes:apps/v1:Deployment") == []  # never owned, only read
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_no_scrape_annotations_without_autodiscovery():
+    run = start(features='{"annotationAutodiscovery": false}')
+
+    def check(run):
+        for patch in by_type(run, DEPLOYMENT_PATCH):
+            assert "metadata" not in patch.inputs["spec"]["template"]
+
+    return settled(run, check)
+
+
+def deploy(existing: dict) -> None:
+    """A whole run against `existing`; failures surface when the run settles."""
+
+    @pulumi.runtime.test
+    def run_program():
+        run = prepare("local", *config_for("local"), existing=existing).start()
+        return settled(run, lambda run: None)
+
+    run_program()
+
+
+def test_missing_deployment_stops_the_run_naming_it():
+    with pytest.raises(
+        Exception, match="'llm-judge/judge-service' of type kubernetes:apps/v1:Deployment does not exist"
+    ):
+        deploy(cluster(skip="judge-service"))
+
+
+def test_missing_config_map_stops_the_run_naming_it():
+    with pytest.raises(
+        Exception, match="'llm-judge/appconfig' of type kubernetes:core/v1:ConfigMap does not exist"
+    ):
+        deploy(cluster(skip="appconfig"))
+
+
+def test_missing_app_config_key_is_one_clear_error():
+    existing = cluster()
+    existing[("kubernetes:core/v1:ConfigMap", "llm-judge/appconfig")]["data"] = {"other.json": "{}"}
+    with pytest.raises(Exception, match=r"ConfigMap llm-judge/appconfig key appconfig.json does not exist"):
+        deploy(existing)
+
+
+def test_app_config_that_is_not_json_is_refused_naming_it():
+    with pytest.raises(Exception, match=r"ConfigMap llm-judge/appconfig key appconfig\.json"):
+        deploy(cluster(app_config="not: json"))

@@ -1,0 +1,194 @@
+"""Render both stacks' values with the real k8s-monitoring chart (helm-python-sdk, no helm binary).
+
+Runs only when K8S_MONITORING_CHART points at the chart (directory or .tgz); one render per
+profile, shared by all tests of that profile.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from builders.credentials import KEYS, SECRET_NAME
+from builders.k8s_monitoring import MonitoringSpec, build_values, prometheus_query_url
+from builders.k8s_monitoring_names import COLLECTORS, monitoring_names
+
+CHART_ENV = "K8S_MONITORING_CHART"
+RELEASE = "grafana-k8s-monitoring"
+NAMESPACE = "llm-judge"
+NAMES = monitoring_names(RELEASE, NAMESPACE)
+ROLE_ARN = "arn:aws:iam::123456789012:role/alloy-metrics"
+EXTRA_CONFIG = 'prometheus.exporter.cloudwatch "sqs" {\n  sts_region = "us-east-1"\n}\n'
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job")
+
+
+def _spec(platform: str) -> MonitoringSpec:
+    eks = platform == "eks"
+    return MonitoringSpec(
+        cluster_name=f"llm-judge-{platform}",
+        namespace=NAMESPACE,
+        release_name=RELEASE,
+        platform=platform,  # type: ignore[arg-type]
+        prometheus_url="https://prometheus-prod-13-prod-us-east-0.grafana.net/api/prom/push",
+        loki_url="https://logs-prod-006.grafana.net/loki/api/v1/push",
+        otlp_url="https://otlp-gateway-prod-us-east-0.grafana.net/otlp",
+        metrics_service_account_annotations={"eks.amazonaws.com/role-arn": ROLE_ARN} if eks else {},
+        metrics_extra_config=EXTRA_CONFIG if eks else "",
+    )
+
+
+def _chart_path() -> Path:
+    location = os.environ.get(CHART_ENV)
+    if not location:
+        pytest.skip(f"{CHART_ENV} is not set: point it at the k8s-monitoring 4.4.0 chart (directory or .tgz)")
+    path = Path(location)
+    if not path.exists():
+        pytest.skip(f"{CHART_ENV}={location} does not exist")
+    return path
+
+
+@pytest.fixture(scope="module")
+def chart() -> Any:
+    helm_python = pytest.importorskip("helm_python")
+    return helm_python.Chart.load(str(_chart_path()))
+
+
+_renders: dict[str, list[dict[str, Any]]] = {}
+
+
+@pytest.fixture(params=["local", "eks"])
+def rendered(request: pytest.FixtureRequest, chart: Any) -> tuple[MonitoringSpec, list[dict[str, Any]]]:
+    """(spec, manifests) for one profile; rendered once per module run."""
+    platform = request.param
+    spec = _spec(platform)
+    if platform not in _renders:
+        files = chart.render(values=build_values(spec), name=RELEASE, namespace=NAMESPACE)
+        _renders[platform] = list(_manifests(files))
+    return spec, _renders[platform]
+
+
+def _manifests(files: dict[str, str]) -> Iterator[dict[str, Any]]:
+    for path, text in files.items():
+        if path.endswith((".yaml", ".yml")):
+            yield from (doc for doc in yaml.safe_load_all(text) if doc)
+
+
+def _of_kind(manifests: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == kind}
+
+
+def _collector_config(manifests: list[dict[str, Any]], collector: str) -> str:
+    return _of_kind(manifests, "ConfigMap")[NAMES.collector(collector)]["data"]["config.alloy"]
+
+
+def test_alloy_collectors(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+    _, manifests = rendered
+    alloys = _of_kind(manifests, "Alloy")
+    assert set(alloys) == {NAMES.collector(c) for c in COLLECTORS}
+    kinds = {name: a["spec"]["controller"]["type"] for name, a in alloys.items()}
+    assert kinds == {
+        NAMES.collector("alloy-metrics"): "statefulset",
+        NAMES.collector("alloy-logs"): "daemonset",
+        NAMES.collector("alloy-receiver"): "daemonset",
+        NAMES.collector("alloy-singleton"): "deployment",
+    }
+    assert alloys[NAMES.metrics_collector]["spec"]["alloy"]["clustering"]["enabled"] is True
+    assert alloys[NAMES.collector("alloy-logs")]["spec"]["alloy"]["mounts"]["varlog"] is True
+
+
+def test_receiver_ports(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+    _, manifests = rendered
+    receiver = _of_kind(manifests, "Alloy")[NAMES.receiver_service]["spec"]
+    ports = {p["name"]: p["port"] for p in receiver["alloy"]["extraPorts"]}
+    assert ports == {"otlp-grpc": 4317, "otlp-http": 4318}
+    assert receiver["service"]["internalTrafficPolicy"] == "Local"
+    config = _collector_config(manifests, "alloy-receiver")
+    assert 'endpoint = "0.0.0.0:4317"' in config and 'endpoint = "0.0.0.0:4318"' in config
+
+
+def _secret_blocks(config: str) -> dict[str, str]:
+    """Alloy component label -> body of each remote.kubernetes.secret block."""
+    pattern = r'remote\.kubernetes\.secret "(\w+)" \{(.*?)\}'
+    return dict(re.findall(pattern, config, flags=re.DOTALL))
+
+
+def test_destinations_read_our_secret_and_keys(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+    _, manifests = rendered
+    user_keys = {
+        "grafana_cloud_metrics": KEYS.prometheus_user,
+        "grafana_cloud_logs": KEYS.loki_user,
+        "grafana_cloud_traces": KEYS.instance_id,
+    }
+    config = _collector_config(manifests, "alloy-receiver")  # the receiver uses all three
+    blocks = _secret_blocks(config)
+    assert set(blocks) == set(user_keys)
+    for label, user_key in user_keys.items():
+        assert f'name      = "{SECRET_NAME}"' in blocks[label]
+        assert f'namespace = "{NAMESPACE}"' in blocks[label]
+        assert f'remote.kubernetes.secret.{label}.data["{user_key}"]' in config
+        assert f'remote.kubernetes.secret.{label}.data["{KEYS.token}"]' in config
+    assert not [s for s in manifests if s["kind"] == "Secret"], "the chart must not create credential Secrets"
+
+
+def test_opencost_reads_grafana_cloud_with_our_secret(
+    rendered: tuple[MonitoringSpec, list[dict[str, Any]]],
+) -> None:
+    spec, manifests = rendered
+    (deployment,) = [d for name, d in _of_kind(manifests, "Deployment").items() if name.endswith("-opencost")]
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PROMETHEUS_SERVER_ENDPOINT"]["value"] == prometheus_query_url(spec.prometheus_url)
+    assert env["CLUSTER_ID"]["value"] == spec.cluster_name
+    for variable, key in (("DB_BASIC_AUTH_USERNAME", KEYS.prometheus_user), ("DB_BASIC_AUTH_PW", KEYS.token)):
+        assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": key}
+
+
+def _has_requests_and_limits(resources: dict[str, Any] | None) -> bool:
+    resources = resources or {}
+    return all({"cpu", "memory"} <= set(resources.get(kind) or {}) for kind in ("requests", "limits"))
+
+
+def test_every_container_has_requests_and_limits(
+    rendered: tuple[MonitoringSpec, list[dict[str, Any]]],
+) -> None:
+    _, manifests = rendered
+    missing = []
+    for manifest in manifests:
+        if manifest["kind"] in WORKLOAD_KINDS:
+            pod = manifest["spec"]["template"]["spec"]
+            for container in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+                if not _has_requests_and_limits(container.get("resources")):
+                    missing.append(f"{manifest['kind']}/{manifest['metadata']['name']}/{container['name']}")
+        elif manifest["kind"] == "Alloy":
+            spec = manifest["spec"]
+            for part in ("alloy", "configReloader"):
+                if not _has_requests_and_limits(spec.get(part, {}).get("resources")):
+                    missing.append(f"Alloy/{manifest['metadata']['name']}/{part}")
+    assert missing == []
+
+
+def test_profile_specifics(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+    spec, manifests = rendered
+    alloys = _of_kind(manifests, "Alloy")
+    metrics = alloys[NAMES.metrics_collector]["spec"]
+    (node_exporter,) = _of_kind(manifests, "DaemonSet").values()
+    tolerations = node_exporter["spec"]["template"]["spec"].get("tolerations")
+    if spec.platform == "eks":
+        for collector in ("alloy-logs", "alloy-receiver"):
+            assert alloys[NAMES.collector(collector)]["spec"]["controller"]["tolerations"] == [
+                {"operator": "Exists"}
+            ]
+        assert tolerations == [{"operator": "Exists"}]
+        assert metrics["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
+        assert EXTRA_CONFIG.strip() in _collector_config(manifests, "alloy-metrics")
+        assert 'job_name = "integrations/kubernetes/kube-apiserver"' in _collector_config(
+            manifests, "alloy-metrics"
+        )
+    else:
+        assert "annotations" not in (metrics.get("serviceAccount") or {})
+        assert "kube-apiserver" not in _collector_config(manifests, "alloy-metrics")
