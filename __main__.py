@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumiverse_grafana as grafana
 
 from builders.grafana_cloud import collector_scopes
 from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
-from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
-from components.namespace import AppNamespace, AppNamespaceArgs
+from platforms import eks_cluster, local_cluster
 from stackconfig import load_stack_config
 
 
@@ -34,49 +32,31 @@ def main() -> dict[str, pulumi.Output]:
 
     # The one place the platforms differ: where the cluster comes from and how the
     # credentials reach it.
-    if config.platform == "local":
-        k8s_provider = k8s.Provider("local-cluster", context=config.kube_context)
-    else:
-        raise pulumi.RunError(
-            "platform eks: the EKS cluster, IRSA roles and External Secrets are not built yet"
-        )
-
-    namespace = AppNamespace("llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider))
-    credentials = CredentialsSecret(
-        "grafana-cloud-credentials",
-        CredentialsSecretArgs(
-            namespace=namespace.name,
-            instance_id=cloud.stack_id,
-            token=cloud.collector_token,
-            otlp_endpoint=cloud.otlp_url,
-            prometheus_endpoint=cloud.prometheus_remote_write_endpoint,
-            prometheus_user=cloud.prometheus_user_id,
-            loki_endpoint=cloud.loki_push_url,
-            loki_user=cloud.logs_user_id,
-            k8s_provider=k8s_provider,
-        ),
-    )
+    cluster = local_cluster(config, cloud) if config.platform == "local" else eks_cluster(config, cloud)
 
     monitoring = AlloyMonitoring(
         "k8s-monitoring",
         AlloyMonitoringArgs(
             cluster_name=config.cluster_name,
-            namespace=namespace.name,
+            namespace=cluster.namespace.name,
             platform=config.platform,
             chart_version=config.chart_version,
             features=config.features,
             prometheus_url=cloud.prometheus_remote_write_endpoint,
             loki_url=cloud.loki_push_url,
             otlp_url=cloud.otlp_url,
-            k8s_provider=k8s_provider,
-            credentials=[credentials],
+            k8s_provider=cluster.k8s_provider,
+            credentials=cluster.credentials,
+            metrics_service_account_annotations=cluster.metrics_service_account_annotations,
+            metrics_extra_config=cluster.metrics_extra_config,
         ),
     )
+    cluster.after_monitoring(monitoring)
 
     AppInstrumentation(
         "llm-judge-services",
         AppInstrumentationArgs(
-            namespace=namespace.name,
+            namespace=cluster.namespace.name,
             services=config.services,
             receiver_host=monitoring.receiver_host,
             otlp_grpc_port=monitoring.otlp_grpc_port,
@@ -88,7 +68,7 @@ def main() -> dict[str, pulumi.Output]:
             metrics_enabled=config.features.annotation_autodiscovery,
             app_config_map=config.app_config_map,
             app_config_key=config.app_config_key,
-            k8s_provider=k8s_provider,
+            k8s_provider=cluster.k8s_provider,
         ),
         opts=pulumi.ResourceOptions(depends_on=[monitoring]),
     )
@@ -100,10 +80,10 @@ def main() -> dict[str, pulumi.Output]:
         "lokiPushUrl": cloud.loki_push_url,
         "otlpUrl": cloud.otlp_url,
         "collectorTokenExpiresAt": cloud.collector_token_expires_at,
-        "namespace": namespace.name,
-        "credentialsSecretName": credentials.secret_name,
+        "namespace": cluster.namespace.name,
         "k8sMonitoringRelease": monitoring.release_name,
         "otlpReceiverHost": monitoring.receiver_host,
+        **cluster.outputs,
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -31,6 +31,14 @@ _DNS1123_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # The values builder speaks the 4.x schema; another major would be accepted by Helm and
 # then silently misread, as the plan's 1.x values are by 4.x.
@@ -76,6 +84,31 @@ class TokenPolicy:
 
 
 @dataclass(frozen=True)
+class NodeGroup:
+    """The managed node group of a cluster the program creates."""
+
+    instance_types: tuple[str, ...] = ("t3.large",)
+    min_size: int = 2
+    desired_size: int = 2
+    max_size: int = 4
+
+
+@dataclass(frozen=True)
+class EksSettings:
+    """Platform eks: where the cluster is and what the AWS side collects."""
+
+    region: str
+    external_secrets_chart_version: str
+    existing_cluster_name: str | None = None
+    kubernetes_version: str = "1.33"
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    node_group: NodeGroup = field(default_factory=NodeGroup)
+    sqs_queues: tuple[str, ...] = ("inference_queue",)
+    secrets_kms_key_arn: str | None = None
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     platform: Platform
@@ -91,6 +124,7 @@ class StackConfig:
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
     app_config_map: str = "appconfig"
     app_config_key: str = "appconfig.json"
+    eks: EksSettings | None = None
 
 
 # --- value parsers: each returns the typed value or raises ValueError ---
@@ -143,12 +177,60 @@ def _non_empty(raw: str) -> str:
     return raw
 
 
+def _json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError(raw) from None
+
+
+def _id_list(regex: re.Pattern[str]) -> Callable[[str], tuple[str, ...]]:
+    def parse(raw: str) -> tuple[str, ...]:
+        given = _json(raw)
+        if not isinstance(given, list) or not all(isinstance(v, str) and regex.match(v) for v in given):
+            raise ValueError(raw)
+        if len(set(given)) != len(given):
+            raise ValueError(raw)
+        return tuple(given)
+
+    return parse
+
+
+_NODE_GROUP_ALLOWED = (
+    "an object {instanceTypes: [..], minSize, desiredSize, maxSize} with "
+    "1 <= minSize <= desiredSize <= maxSize <= 100"
+)
+
+
+def _node_group(raw: str) -> NodeGroup:
+    given = _json(raw)
+    if not isinstance(given, dict) or set(given) - {"instanceTypes", "minSize", "desiredSize", "maxSize"}:
+        raise ValueError(raw)
+    group = NodeGroup(
+        instance_types=tuple(given.get("instanceTypes", NodeGroup.instance_types)),
+        min_size=given.get("minSize", NodeGroup.min_size),
+        desired_size=given.get("desiredSize", NodeGroup.desired_size),
+        max_size=given.get("maxSize", NodeGroup.max_size),
+    )
+    sizes = (group.min_size, group.desired_size, group.max_size)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        raise ValueError(raw)
+    if not 1 <= group.min_size <= group.desired_size <= group.max_size <= 100:
+        raise ValueError(raw)
+    if not group.instance_types or not all(
+        isinstance(t, str) and _INSTANCE_TYPE.match(t) for t in group.instance_types
+    ):
+        raise ValueError(raw)
+    return group
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
     parse: Callable[[str], Any]
     allowed: str
     required: bool = False
+    platform: Platform | None = None  # set: the setting exists only on that platform
 
 
 _DNS_LABEL = (
@@ -161,7 +243,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
     Setting("clusterName", _matching(_DNS1123_LABEL), _DNS_LABEL, required=True),
     Setting("namespace", _matching(_DNS1123_LABEL), _DNS_LABEL),
-    Setting("kubeContext", _non_empty, "the name of a context in your kubeconfig"),
+    Setting("kubeContext", _non_empty, "the name of a context in your kubeconfig", True, "local"),
     Setting(
         "grafanaCloudStackSlug",
         _matching(_STACK_SLUG),
@@ -191,6 +273,37 @@ SETTINGS: tuple[Setting, ...] = (
     # Structured values; their content is checked entry by entry in _features and _services.
     Setting("features", str, "an object of feature names to true/false"),
     Setting("services", str, "a list of services"),
+    # Platform eks only.
+    Setting("awsRegion", _matching(_AWS_REGION), "an AWS region such as eu-west-1", True, "eks"),
+    Setting(
+        "externalSecretsChartVersion",
+        _matching(_SEMVER),
+        "an exact chart version MAJOR.MINOR.PATCH of the external-secrets chart",
+        True,
+        "eks",
+    ),
+    Setting(
+        "existingClusterName",
+        _matching(_EKS_NAME),
+        "the name of an existing EKS cluster (letters, digits, '-', '_', at most 100 characters)",
+        platform="eks",
+    ),
+    Setting("kubernetesVersion", _matching(_K8S_VERSION), "a minor version such as 1.33", platform="eks"),
+    Setting("vpcId", _matching(_VPC_ID), "a VPC id such as vpc-0abc1234", platform="eks"),
+    Setting("subnetIds", _id_list(_SUBNET_ID), "a list of subnet ids (subnet-0abc1234)", platform="eks"),
+    Setting("nodeGroup", _node_group, _NODE_GROUP_ALLOWED, platform="eks"),
+    Setting(
+        "sqsQueues",
+        _id_list(_SQS_QUEUE),
+        "a list of SQS queue names (A-Z, a-z, 0-9, '-', '_')",
+        platform="eks",
+    ),
+    Setting(
+        "secretsManagerKmsKeyArn",
+        _matching(_KMS_KEY_ARN),
+        "the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)",
+        platform="eks",
+    ),
 )
 
 
@@ -204,10 +317,19 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: st
     ours = _project_keys(raw)
     problems += _unknown_keys(ours)
     values: dict[str, Any] = {}
+    platform = ours.get("platform")
     for setting in SETTINGS:
+        if setting.platform is not None and setting.platform != platform:
+            if setting.key in ours and platform in PLATFORMS:
+                problems.append(
+                    f"{_full(setting.key)} = {_show(ours[setting.key])}: only applies to platform "
+                    f"{setting.platform}, and this stack is platform {platform}; remove it"
+                )
+            continue
         if setting.key not in ours:
             if setting.required:
-                problems.append(f"{_full(setting.key)} is not set: it is required ({setting.allowed})")
+                where = f" on platform {setting.platform}" if setting.platform else ""
+                problems.append(f"{_full(setting.key)} is not set: it is required{where} ({setting.allowed})")
             continue
         try:
             values[setting.key] = setting.parse(_as_text(ours[setting.key]))
@@ -216,7 +338,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: st
     problems += _secret_problems(ours, {k for k in secret_keys})
     features = _features(ours.get("features"), problems)
     services = _services(ours.get("services"), problems)
-    problems += _cross_checks(values, given=set(ours))
+    problems += _cross_checks(values)
     if problems:
         raise ConfigError(_message(stack, problems))
     return _build(stack, values, features, services)
@@ -318,7 +440,7 @@ def _services(raw: Any, problems: list[str]) -> tuple[ServiceSpec, ...]:
     return tuple(services)
 
 
-def _cross_checks(values: Mapping[str, Any], given: set[str]) -> list[str]:
+def _cross_checks(values: Mapping[str, Any]) -> list[str]:
     problems = []
     lifetime = values.get("collectorTokenLifetimeDays", TokenPolicy.lifetime_days)
     before = values.get("collectorTokenRotateBeforeDays", TokenPolicy.rotate_before_days)
@@ -327,16 +449,10 @@ def _cross_checks(values: Mapping[str, Any], given: set[str]) -> list[str]:
             f"{_full('collectorTokenRotateBeforeDays')} = {before}: must be fewer days than "
             f"{_full('collectorTokenLifetimeDays')} ({lifetime}), or the token would rotate on every run"
         )
-    platform = values.get("platform")
-    if platform == "local" and "kubeContext" not in given:
+    if ("vpcId" in values) != ("subnetIds" in values):
         problems.append(
-            f"{_full('kubeContext')} is not set: platform local requires the kubeconfig context "
-            "of the existing cluster (e.g. kind-llm-judge, docker-desktop)"
-        )
-    if platform == "eks" and "kubeContext" in values:
-        problems.append(
-            f"{_full('kubeContext')} = {_show(values['kubeContext'])}: must not be set on platform eks, "
-            "whose kubeconfig comes from the EKS cluster the program manages"
+            f"{_full('vpcId')} and {_full('subnetIds')}: set both (the cluster's VPC and its subnets) "
+            "or neither (the account's default VPC)"
         )
     return problems
 
@@ -363,6 +479,22 @@ def _build(
         services=services,
         app_config_map=values.get("appConfigMapName", "appconfig"),
         app_config_key=values.get("appConfigKey", "appconfig.json"),
+        eks=_eks(values) if values["platform"] == "eks" else None,
+    )
+
+
+def _eks(values: Mapping[str, Any]) -> EksSettings:
+    defaults = EksSettings(region="", external_secrets_chart_version="")
+    return EksSettings(
+        region=values["awsRegion"],
+        external_secrets_chart_version=values["externalSecretsChartVersion"],
+        existing_cluster_name=values.get("existingClusterName"),
+        kubernetes_version=values.get("kubernetesVersion", defaults.kubernetes_version),
+        vpc_id=values.get("vpcId"),
+        subnet_ids=values.get("subnetIds", ()),
+        node_group=values.get("nodeGroup", defaults.node_group),
+        sqs_queues=values.get("sqsQueues", defaults.sqs_queues),
+        secrets_kms_key_arn=values.get("secretsManagerKmsKeyArn"),
     )
 
 

@@ -24,6 +24,9 @@ Values = dict[str, Any]
 METRICS_DESTINATION = "grafana-cloud-metrics"
 LOGS_DESTINATION = "grafana-cloud-logs"
 TRACES_DESTINATION = "grafana-cloud-traces"
+# The chart names each destination's Alloy component after the destination, '-' becoming '_';
+# extra Alloy config on the metrics collector forwards samples here.
+METRICS_RECEIVER = f"prometheus.remote_write.{METRICS_DESTINATION.replace('-', '_')}.receiver"
 
 
 @dataclass(frozen=True)

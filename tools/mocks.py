@@ -8,6 +8,7 @@ know is an error, so a new data source cannot slip through unmocked.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 
 SECRET_SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
 SECRET_SIG = rpc._special_secret_sig  # "1b47061264138c4ac30d75fd1eb44270"
@@ -38,9 +40,34 @@ PLACEHOLDER_STACK = {
     "otlpUrl": "https://otlp-gateway-prod-placeholder.grafana.net/otlp",
 }
 
+PLACEHOLDER_ACCOUNT = "123456789012"  # AWS's documentation account id
+PLACEHOLDER_OIDC_ISSUER = "oidc.eks.placeholder-region.amazonaws.com/id/PLACEHOLDER0000000000000000000000"
+PLACEHOLDER_OIDC_PROVIDER_ARN = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:oidc-provider/{PLACEHOLDER_OIDC_ISSUER}"
+PLACEHOLDER_KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "placeholder", "cluster": {"server": "https://placeholder.eks.amazonaws.com"}}],
+}
+
+
+def _existing_eks_cluster(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": args["name"],
+        "arn": f"arn:aws:eks:placeholder-region:{PLACEHOLDER_ACCOUNT}:cluster/{args['name']}",
+        "endpoint": "https://placeholder.eks.amazonaws.com",
+        "certificateAuthorities": [{"data": "cGxhY2Vob2xkZXItY2E="}],
+        "identities": [{"oidcs": [{"issuer": f"https://{PLACEHOLDER_OIDC_ISSUER}"}]}],
+    }
+
+
 # Invoke token -> answer builder(args). Nothing else may be invoked.
 INVOKES: dict[str, Any] = {
     "grafana:cloud/getStack:getStack": lambda args: {**PLACEHOLDER_STACK, "slug": args["slug"]},
+    "aws:eks/getCluster:getCluster": _existing_eks_cluster,
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": lambda args: {
+        "arn": PLACEHOLDER_OIDC_PROVIDER_ARN,
+        "url": args["url"],
+    },
 }
 
 
@@ -51,6 +78,23 @@ def _expires_at(expire_after: str, now: dt.datetime) -> str:
 
 def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Outputs a real provider computes, under the provider's camelCase names."""
+    if type_ == "eks:index:Cluster":
+        # A remote component: mocks see it alone, without children, so it must answer every
+        # output the program reads.
+        return {
+            "kubeconfig": PLACEHOLDER_KUBECONFIG,
+            "kubeconfigJson": json.dumps(PLACEHOLDER_KUBECONFIG),
+            "oidcProviderArn": PLACEHOLDER_OIDC_PROVIDER_ARN,
+            "oidcProviderUrl": f"https://{PLACEHOLDER_OIDC_ISSUER}",
+            "oidcIssuer": PLACEHOLDER_OIDC_ISSUER,
+        }
+    if type_ == "aws:iam/role:Role":
+        return {"arn": f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/{inputs.get('name', 'placeholder')}"}
+    if type_ == "aws:secretsmanager/secret:Secret":
+        name = inputs.get("name", "placeholder")
+        return {
+            "arn": f"arn:aws:secretsmanager:placeholder-region:{PLACEHOLDER_ACCOUNT}:secret:{name}-AbCdEf"
+        }
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
         return {"policyId": "placeholder-policy-id"}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":
@@ -75,7 +119,10 @@ def unwrap(value: Any) -> Any:
 
 
 def redact(value: Any) -> Any:
-    """Show every secret as "[secret]"; a secret map keeps its keys so readers see them."""
+    """Show every secret as "[secret]"; a secret map keeps its keys so readers see them.
+    A reference to another resource is shown by that resource's logical name."""
+    if isinstance(value, pulumi.Resource):
+        return f"[resource {value._name}]"
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
             inner = value["value"]
@@ -173,6 +220,24 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+
+    # Without resource references the SDK sends a referenced resource (e.g. the EKS cluster
+    # given to its node group) as its URN or id. With them, the mock monitor would rebuild a
+    # Resource object on its worker thread's event loop, and the run would fail at random with
+    # "attached to a different loop".
+    def GetDeploymentInfo(self, request):  # noqa: N802 - gRPC method name
+        info = super().GetDeploymentInfo(request)
+        kept = [
+            f
+            for f in info.supportedFeatures
+            if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES
+        ]
+        return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+
+    def SupportsFeature(self, request):  # noqa: N802 - gRPC method name
+        if request.id == "resourceReferences":
+            return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
+        return super().SupportsFeature(request)
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)

@@ -50,8 +50,22 @@ def helm_values(registrations: list[Registration]) -> dict[str, Any] | None:
     The engine's wire format has only doubles, so integers arrive as 4317.0; they are
     written back as the integers the program gave.
     """
-    releases = [r for r in registrations if r.type == HELM_RELEASE]
+    releases = [
+        r for r in registrations if r.type == HELM_RELEASE and r.inputs.get("chart") == "k8s-monitoring"
+    ]
     return _integers(redact(releases[0].inputs.get("values", {}))) if releases else None
+
+
+class _ReadableDumper(yaml.SafeDumper):
+    """Multi-line strings (extra Alloy config) as literal blocks, readable in a review."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_ReadableDumper.add_representer(str, _str_presenter)
 
 
 def _integers(value: Any) -> Any:
@@ -104,7 +118,7 @@ def write_outputs(run: ProgramRun, out: Path) -> list[dict[str, Any]]:
     (out / "placeholders.json").write_text(json.dumps(placeholders, indent=2) + "\n")
     values = helm_values(run.monitor.registrations)
     if values is not None:
-        (out / VALUES_FILE).write_text(yaml.safe_dump(values, sort_keys=True))
+        (out / VALUES_FILE).write_text(yaml.dump(values, Dumper=_ReadableDumper, sort_keys=True))
     return records
 
 

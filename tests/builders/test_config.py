@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from builders.config import PROJECT, SETTINGS, ConfigError, TokenPolicy, known_keys, parse_config
+from builders.config import (
+    PROJECT,
+    SETTINGS,
+    ConfigError,
+    NodeGroup,
+    TokenPolicy,
+    known_keys,
+    parse_config,
+)
 from builders.features import FeatureToggles
 
 TOKEN_KEY = f"{PROJECT}:grafanaCloudApiToken"
@@ -60,12 +68,65 @@ def test_keys_of_other_namespaces_are_not_ours_to_judge():
     assert parse_config(given, {TOKEN_KEY}, "local").cluster_name == "llm-judge-local"
 
 
+def eks_raw(**values: str) -> dict[str, str]:
+    given = raw(platform="eks", awsRegion="eu-west-1", externalSecretsChartVersion="2.10.0")
+    del given[f"{PROJECT}:kubeContext"]
+    given.update({f"{PROJECT}:{k}": v for k, v in values.items()})
+    return given
+
+
 def test_eks_platform_needs_no_kube_context_and_refuses_one():
-    eks = raw(platform="eks")
-    del eks[f"{PROJECT}:kubeContext"]
-    assert parse_config(eks, {TOKEN_KEY}, "eks").kube_context is None
-    with pytest.raises(ConfigError, match="must not be set on platform eks"):
-        parse_config(raw(platform="eks"), {TOKEN_KEY}, "eks")
+    config = parse_config(eks_raw(), {TOKEN_KEY}, "eks")
+    assert config.kube_context is None
+    assert config.eks is not None and config.eks.region == "eu-west-1"
+    with pytest.raises(ConfigError, match=r"kubeContext = .*only applies to platform local"):
+        parse_config(eks_raw(kubeContext="kind-x"), {TOKEN_KEY}, "eks")
+
+
+def test_eks_settings_are_typed_with_defaults():
+    config = parse_config(
+        eks_raw(
+            nodeGroup='{"instanceTypes": ["m6i.large"], "minSize": 1, "desiredSize": 2, "maxSize": 3}',
+            sqsQueues='["inference_queue", "judge_queue"]',
+        ),
+        {TOKEN_KEY},
+        "eks",
+    )
+    assert config.eks is not None
+    assert config.eks.node_group == NodeGroup(("m6i.large",), 1, 2, 3)
+    assert config.eks.sqs_queues == ("inference_queue", "judge_queue")
+    assert config.eks.existing_cluster_name is None
+    assert config.eks.kubernetes_version == "1.33"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("nodeGroup", '{"minSize": 3, "desiredSize": 2}'),
+        ("nodeGroup", '{"instanceTypes": [], "minSize": 1}'),
+        ("nodeGroup", '{"minSize": 1, "spot": true}'),
+        ("sqsQueues", '["inference queue"]'),
+        ("sqsQueues", '["a", "a"]'),
+        ("subnetIds", '["subnet-12"]'),
+        ("awsRegion", "Europe"),
+        ("secretsManagerKmsKeyArn", "alias/my-key"),
+        ("kubernetesVersion", "1.33.2"),
+    ],
+)
+def test_bad_eks_values_name_key_and_value(key, value):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(eks_raw(**{key: value}), {TOKEN_KEY}, "eks")
+    assert f"{PROJECT}:{key} = " in str(raised.value)
+    assert "must be" in str(raised.value)
+
+
+def test_vpc_and_subnets_come_together():
+    with pytest.raises(ConfigError, match="set both"):
+        parse_config(eks_raw(vpcId="vpc-0123456789abcdef0"), {TOKEN_KEY}, "eks")
+
+
+def test_local_config_has_no_eks_settings():
+    assert parse_config(raw(), {TOKEN_KEY}, "local").eks is None
 
 
 def test_message_names_the_stack_file():
@@ -80,7 +141,9 @@ def test_unknown_keys_list_every_known_setting():
         assert key in str(raised.value)
 
 
-@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.required], ids=lambda s: s.key)
+@pytest.mark.parametrize(
+    "setting", [s for s in SETTINGS if s.required and s.platform in (None, "local")], ids=lambda s: s.key
+)
 def test_each_required_setting_is_required(setting):
     given = raw()
     given.pop(f"{PROJECT}:{setting.key}", None)

@@ -1,0 +1,73 @@
+"""External Secrets Operator on eks: its Helm values, the store and the ExternalSecret.
+
+The ExternalSecret produces the same Secret, with the same keys, that the local stack writes
+directly (`builders.credentials`), so the collectors are configured identically on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders.credentials import KEYS, SECRET_NAME
+from builders.iam import ServiceAccountRef
+
+API_VERSION = "external-secrets.io/v1"  # v1beta1 is no longer served (ESO 0.17+)
+CHART = "external-secrets"
+CHART_REPOSITORY = "https://charts.external-secrets.io"
+OPERATOR_ACCOUNT = ServiceAccountRef(namespace="external-secrets", name="external-secrets")
+STORE_NAME = "aws-secrets-manager"
+REFRESH_INTERVAL = "1h"  # a rotated token reaches the cluster within the hour at the latest
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def aws_secret_name(cluster_name: str) -> str:
+    return f"{cluster_name}/{SECRET_NAME}"
+
+
+def operator_values(role_arn: str) -> dict[str, Any]:
+    """The operator runs as the IRSA service account; every pod has requests and limits."""
+    return {
+        "installCRDs": True,
+        "serviceAccount": {
+            "create": True,
+            "name": OPERATOR_ACCOUNT.name,
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+        },
+        "resources": _resources("10m", "64Mi", "200m", "256Mi"),
+        "webhook": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
+        "certController": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
+    }
+
+
+def cluster_secret_store_spec(region: str) -> dict[str, Any]:
+    """AWS Secrets Manager, authenticated with the operator's own IRSA token (JWT)."""
+    return {
+        "provider": {
+            "aws": {
+                "service": "SecretsManager",
+                "region": region,
+                "auth": {
+                    "jwt": {
+                        "serviceAccountRef": {
+                            "name": OPERATOR_ACCOUNT.name,
+                            "namespace": OPERATOR_ACCOUNT.namespace,
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+
+def external_secret_spec(aws_secret: str) -> dict[str, Any]:
+    """One Secret `grafana-cloud-credentials`, one entry per credentials key, read from the
+    JSON properties of the AWS secret."""
+    return {
+        "refreshInterval": REFRESH_INTERVAL,
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+        "target": {"name": SECRET_NAME, "creationPolicy": "Owner"},
+        "data": [{"secretKey": key, "remoteRef": {"key": aws_secret, "property": key}} for key in KEYS.all()],
+    }

@@ -1,0 +1,120 @@
+"""IAM documents for the eks stack: IRSA trust policies and least-privilege permissions.
+
+Plain dicts in the IAM policy grammar; the components serialize them with json.dumps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Document = dict[str, Any]
+VERSION = "2012-10-17"
+STS_AUDIENCE = "sts.amazonaws.com"
+
+# CloudWatch's metric reads and the tagging API's GetResources accept no resource ARNs, only "*":
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html
+CLOUDWATCH_READ_ACTIONS = (
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
+    "tag:GetResources",
+)
+# The service account the EBS CSI add-on's controller runs as, and the driver's own
+# AWS-maintained policy: what the driver needs, kept current by AWS.
+EBS_CSI_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+NODE_MANAGED_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+)
+
+
+@dataclass(frozen=True)
+class ServiceAccountRef:
+    namespace: str
+    name: str
+
+    @property
+    def subject(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.name}"
+
+
+def issuer_host(oidc_issuer: str) -> str:
+    """IAM condition keys use the issuer without its scheme."""
+    return oidc_issuer.removeprefix("https://").rstrip("/")
+
+
+def web_identity_trust_policy(
+    oidc_provider_arn: str, oidc_issuer: str, account: ServiceAccountRef
+) -> Document:
+    """Only this service account of this cluster, and only for STS, may assume the role."""
+    host = issuer_host(oidc_issuer)
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{host}:sub": account.subject,
+                        f"{host}:aud": STS_AUDIENCE,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def cloudwatch_metrics_read_policy() -> Document:
+    """What Alloy's CloudWatch exporter needs to discover and read SQS metrics."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadCloudWatchMetrics",
+                "Effect": "Allow",
+                "Action": list(CLOUDWATCH_READ_ACTIONS),
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def secret_read_policy(secret_arn: str, kms_key_arn: str | None, region: str) -> Document:
+    """Read one Secrets Manager secret; decrypt with its key only through Secrets Manager."""
+    statements: list[Document] = [
+        {
+            "Sid": "ReadGrafanaCloudCredentials",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": secret_arn,
+        }
+    ]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptThroughSecretsManager",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def ec2_trust_policy() -> Document:
+    """The managed node group's instances assume the node role."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+EBS_CSI_SERVICE_ACCOUNT = ServiceAccountRef(namespace="kube-system", name="ebs-csi-controller-sa")

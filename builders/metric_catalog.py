@@ -1,0 +1,378 @@
+"""Every metric name this pipeline produces and keeps, and a PromQL check against it.
+
+An alert or panel on a metric nobody sends is silent forever, so each rule's expression is parsed
+and every metric it selects must be in `pipeline_catalog(...)`. The catalog is built from:
+
+(a) the services' OpenTelemetry metrics, as Alloy's `otelcol.exporter.prometheus` names them
+    (k8s-monitoring's Prometheus destination: add_metric_suffixes=true), plus `target_info`;
+(b) the chart's default allow lists for the sources our values enable (read from the chart data);
+(c) the Alloy collectors' own metrics as the `integrations.alloy` feature keeps them;
+(d) the CloudWatch SQS names from `builders.cloudwatch`, on stacks that collect SQS.
+
+Allow-list entries are RE2 regexes that Alloy's `prometheus.relabel` keep rule matches against the
+whole name, so the catalog holds fully-anchored patterns as well as plain names.
+Pure: reads chart data files, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import promql_parser
+import yaml
+
+from builders import cloudwatch
+from tools.chart_check import data_dir
+
+# (a) Python contrib instrumentations with OTEL_SEMCONV_STABILITY_OPT_IN=http (builders.app_instrumentation),
+# converted by the OTel -> Prometheus rules (unit "s" -> _seconds, "By" -> _bytes, "{request}" -> none;
+# an UpDownCounter is a gauge, no _total):
+# https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/
+_HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
+OTEL_HISTOGRAMS: tuple[str, ...] = (
+    # ASGI/FastAPI server (opentelemetry-instrumentation-asgi, new semconv): duration and body sizes.
+    "http_server_request_duration_seconds",
+    "http_server_request_body_size_bytes",
+    "http_server_response_body_size_bytes",
+    # httpx client (opentelemetry-instrumentation-httpx, new semconv): duration only.
+    "http_client_request_duration_seconds",
+)
+OTEL_GAUGES: tuple[str, ...] = (
+    # ASGI: UpDownCounter `http.server.active_requests`, unit "{request}".
+    "http_server_active_requests",
+    # SQLAlchemy: UpDownCounter `db.client.connections.usage`, unit "connections"; the unit is not
+    # appended because the name already holds that token.
+    "db_client_connections_usage",
+    # Resource attributes of every service (otelcol.exporter.prometheus include_target_info).
+    "target_info",
+)
+# Redis and botocore instrumentations emit spans only, no metrics.
+
+# (b) The sources our values enable and the allow list each keeps (feature subcharts' values:
+# clusterMetrics kubelet, kubeletResource, cadvisor, kube-state-metrics on by default, kubeletProbes
+# off; hostMetrics linuxHosts uses node-exporter.yaml unless useIntegrationAllowList; costMetrics
+# opencost). The API server (eks only) has no allow list; none of its metrics are catalogued.
+ALLOW_LISTS: tuple[str, ...] = (
+    "kubelet",
+    "kubelet_resource",
+    "cadvisor",
+    "kube-state-metrics",
+    "node-exporter",
+    "opencost",
+)
+# Every allow-listed scrape in the chart also keeps these two (`concat (list "up" "scrape_samples_scraped")`
+# in e.g. charts/feature-cluster-metrics/templates/_kubelet.alloy.tpl and
+# charts/feature-integrations/templates/_integration_alloy.tpl).
+SCRAPE_SERIES: tuple[str, ...] = ("up", "scrape_samples_scraped")
+
+# (c) The `alloy` integration's default allow list. It is not in the chart data under ../shared
+# (feature-integrations/values.yaml only has `alloy.instances: []`); the list is a file inside the
+# subchart: k8s-monitoring 4.4.0 charts/feature-integrations/default-allow-lists/alloy.yaml
+# https://github.com/grafana/k8s-monitoring-helm/blob/main/charts/k8s-monitoring/charts/feature-integrations/default-allow-lists/alloy.yaml
+# Copied verbatim from the 4.4.0 chart; tests compare it with the chart when K8S_MONITORING_CHART is set.
+ALLOY_INTEGRATION_ALLOW_LIST: tuple[str, ...] = (
+    "alloy_build_info",
+    "alloy_component_controller_running_components",
+    "alloy_component_dependencies_wait_seconds",
+    "alloy_component_dependencies_wait_seconds_bucket",
+    "alloy_component_evaluation_seconds",
+    "alloy_component_evaluation_seconds_bucket",
+    "alloy_component_evaluation_seconds_count",
+    "alloy_component_evaluation_seconds_sum",
+    "alloy_component_evaluation_slow_seconds",
+    "alloy_config_hash",
+    "alloy_resources_machine_rx_bytes_total",
+    "alloy_resources_machine_tx_bytes_total",
+    "alloy_resources_process_cpu_seconds_total",
+    "alloy_resources_process_resident_memory_bytes",
+    "alloy_tcp_connections",
+    "alloy_wal_samples_appended_total",
+    "alloy_wal_storage_active_series",
+    "cluster_node_gossip_health_score",
+    "cluster_node_gossip_proto_version",
+    "cluster_node_gossip_received_events_total",
+    "cluster_node_info",
+    "cluster_node_lamport_time",
+    "cluster_node_peers",
+    "cluster_node_update_observers",
+    "cluster_transport_rx_bytes_total",
+    "cluster_transport_rx_packet_queue_length",
+    "cluster_transport_rx_packets_failed_total",
+    "cluster_transport_rx_packets_total",
+    "cluster_transport_stream_rx_bytes_total",
+    "cluster_transport_stream_rx_packets_failed_total",
+    "cluster_transport_stream_rx_packets_total",
+    "cluster_transport_stream_tx_bytes_total",
+    "cluster_transport_stream_tx_packets_failed_total",
+    "cluster_transport_stream_tx_packets_total",
+    "cluster_transport_streams",
+    "cluster_transport_tx_bytes_total",
+    "cluster_transport_tx_packet_queue_length",
+    "cluster_transport_tx_packets_failed_total",
+    "cluster_transport_tx_packets_total",
+    "otelcol_exporter_send_failed_spans_total",
+    "otelcol_exporter_sent_spans_total",
+    "go_gc_duration_seconds_count",
+    "go_goroutines",
+    "go_memstats_heap_inuse_bytes",
+    "loki_process_dropped_lines_total",
+    "loki_write_batch_retries_total",
+    "loki_write_dropped_bytes_total",
+    "loki_write_dropped_entries_total",
+    "loki_write_encoded_bytes_total",
+    "loki_write_mutated_bytes_total",
+    "loki_write_mutated_entries_total",
+    "loki_write_request_duration_seconds_bucket",
+    "loki_write_sent_bytes_total",
+    "loki_write_sent_entries_total",
+    "process_cpu_seconds_total",
+    "process_start_time_seconds",
+    "otelcol_processor_batch_batch_send_size_bucket",
+    "otelcol_processor_batch_metadata_cardinality",
+    "otelcol_processor_batch_timeout_trigger_send_total",
+    "prometheus_remote_storage_bytes_total",
+    "prometheus_remote_storage_enqueue_retries_total",
+    "prometheus_remote_storage_highest_timestamp_in_seconds",
+    "prometheus_remote_storage_metadata_bytes_total",
+    "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+    "prometheus_remote_storage_samples_dropped_total",
+    "prometheus_remote_storage_samples_failed_total",
+    "prometheus_remote_storage_samples_pending",
+    "prometheus_remote_storage_samples_retried_total",
+    "prometheus_remote_storage_samples_total",
+    "prometheus_remote_storage_sent_batch_duration_seconds_bucket",
+    "prometheus_remote_storage_sent_batch_duration_seconds_count",
+    "prometheus_remote_storage_sent_batch_duration_seconds_sum",
+    "prometheus_remote_storage_shard_capacity",
+    "prometheus_remote_storage_shards",
+    "prometheus_remote_storage_shards_desired",
+    "prometheus_remote_storage_shards_max",
+    "prometheus_remote_storage_shards_min",
+    "prometheus_remote_storage_succeeded_samples_total",
+    "prometheus_remote_write_wal_samples_appended_total",
+    "prometheus_remote_write_wal_storage_active_series",
+    "prometheus_sd_discovered_targets",
+    "prometheus_target_interval_length_seconds_count",
+    "prometheus_target_interval_length_seconds_sum",
+    "prometheus_target_scrapes_exceeded_sample_limit_total",
+    "prometheus_target_scrapes_sample_duplicate_timestamp_total",
+    "prometheus_target_scrapes_sample_out_of_bounds_total",
+    "prometheus_target_scrapes_sample_out_of_order_total",
+    "prometheus_target_sync_length_seconds_sum",
+    "prometheus_wal_watcher_current_segment",
+    "otelcol_receiver_accepted_spans_total",
+    "otelcol_receiver_refused_spans_total",
+    "rpc_server_duration_milliseconds_bucket",
+    "scrape_duration_seconds",
+    "traces_exporter_send_failed_spans",
+    "traces_exporter_send_failed_spans_total",
+    "traces_exporter_sent_spans",
+    "traces_exporter_sent_spans_total",
+    "traces_loadbalancer_backend_outcome",
+    "traces_loadbalancer_num_backends",
+    "traces_receiver_accepted_spans",
+    "traces_receiver_accepted_spans_total",
+    "traces_receiver_refused_spans",
+    "traces_receiver_refused_spans_total",
+)
+# The integration's job label (integrations/alloy-values.yaml `jobLabel`); health rules select on it.
+ALLOY_INTEGRATION_JOB = "integrations/alloy"
+
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A metric name or a fully-anchored regex of names, and where it comes from."""
+
+    pattern: str
+    source: str
+
+    @property
+    def is_regex(self) -> bool:
+        return not _METRIC_NAME.match(self.pattern)
+
+    def matches(self, name: str) -> bool:
+        if not self.is_regex:
+            return name == self.pattern
+        return re.fullmatch(self.pattern, name) is not None
+
+
+@dataclass(frozen=True)
+class MetricCatalog:
+    """The metric names (and name patterns) the pipeline delivers to Grafana Cloud."""
+
+    entries: tuple[CatalogEntry, ...]
+
+    def contains(self, name: str) -> bool:
+        return any(entry.matches(name) for entry in self.entries)
+
+    def source_of(self, name: str) -> str | None:
+        """Where a name comes from (first matching entry), for error messages."""
+        return next((e.source for e in self.entries if e.matches(name)), None)
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """The names the catalog does not hold, sorted."""
+        return sorted(n for n in set(names) if not self.contains(n))
+
+
+def _entries(patterns: Iterable[str], source: str) -> tuple[CatalogEntry, ...]:
+    return tuple(CatalogEntry(p, source) for p in patterns)
+
+
+def allow_list(name: str, directory: Path | None = None) -> tuple[str, ...]:
+    """One of the chart's allow lists (`allowLists/<name>.yaml` in the chart data)."""
+    return _allow_list(Path(directory or data_dir()).resolve(), name)
+
+
+@lru_cache(maxsize=32)
+def _allow_list(root: Path, name: str) -> tuple[str, ...]:
+    path = root / "allowLists" / f"{name}.yaml"
+    loaded = yaml.safe_load(path.read_text())
+    if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
+        raise ValueError(f"{path}: expected a YAML list of metric names or regexes")
+    return tuple(loaded)
+
+
+def otel_metric_names() -> frozenset[str]:
+    """The services' OpenTelemetry metrics as Prometheus names."""
+    series = {f"{h}{suffix}" for h in OTEL_HISTOGRAMS for suffix in _HISTOGRAM_SERIES}
+    return frozenset(series | set(OTEL_GAUGES))
+
+
+def pipeline_catalog(sqs: bool, directory: Path | None = None) -> MetricCatalog:
+    """The catalog for a stack; `sqs` when it collects CloudWatch SQS metrics (the eks stack)."""
+    entries = [
+        *_entries(sorted(otel_metric_names()), "OpenTelemetry (services)"),
+        *_entries(SCRAPE_SERIES, "Prometheus scrape"),
+        *_entries(ALLOY_INTEGRATION_ALLOW_LIST, "integrations.alloy allow list"),
+    ]
+    for name in ALLOW_LISTS:
+        entries += _entries(allow_list(name, directory), f"allowLists/{name}.yaml")
+    if sqs:
+        entries += _entries(sorted(cloudwatch.metric_names()), "CloudWatch SQS (builders.cloudwatch)")
+    return MetricCatalog(tuple(entries))
+
+
+# --- PromQL ---------------------------------------------------------------------------------
+
+_LITERAL_ALTERNATION = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\|[a-zA-Z_:][a-zA-Z0-9_:]*)*$")
+
+
+def _selector_names(selector: promql_parser.VectorSelector, expr: str) -> set[str]:
+    """Metric names one selector reads: its name, its `__name__` equality or literal-alternation matchers."""
+    matchers = [*selector.matchers.matchers]
+    for group in selector.matchers.or_matchers:
+        matchers += group
+    names = {selector.name} if selector.name else set()
+    for matcher in matchers:
+        if matcher.name != "__name__":
+            continue
+        if matcher.op == promql_parser.MatchOp.Equal:
+            names.add(matcher.value)
+        elif matcher.op == promql_parser.MatchOp.Re and _LITERAL_ALTERNATION.match(matcher.value):
+            names |= set(matcher.value.split("|"))
+        else:
+            # A negative or open-ended name matcher selects names we cannot enumerate.
+            raise ValueError(f"cannot check metric names of selector {selector} in {expr!r}")
+    if not names:
+        raise ValueError(f"selector {selector} in {expr!r} names no metric; the catalog cannot check it")
+    return names
+
+
+def metric_names_in(expr: str) -> set[str]:
+    """Every metric name the PromQL expression selects; ValueError with the parser's message if invalid."""
+    try:
+        ast = promql_parser.parse(expr)
+    except ValueError as error:
+        raise ValueError(f"invalid PromQL {expr!r}: {error}") from error
+    found: set[str] = set()
+
+    def visit(node: object) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            found.update(_selector_names(node, expr))
+        return True
+
+    promql_parser.walk(ast, visit)
+    return found
+
+
+# Labels an OTLP-converted service metric can carry: `job`/`instance` from the resource
+# (service.namespace/service.name, service.instance.id), the instrumentation scope, `le` on buckets,
+# and the HTTP semantic-convention attributes of the server and client duration histograms
+# (https://opentelemetry.io/docs/specs/semconv/http/http-metrics/), dots turned into '_'.
+# No `namespace`, `pod` or `service`: resource_to_telemetry_conversion is off in k8s-monitoring.
+OTEL_LABELS: frozenset[str] = frozenset(
+    {
+        "job",
+        "instance",
+        "le",
+        "otel_scope_name",
+        "otel_scope_version",
+        "http_request_method",
+        "http_response_status_code",
+        "http_route",
+        "url_scheme",
+        "network_protocol_name",
+        "network_protocol_version",
+        "server_address",
+        "server_port",
+        "error_type",
+        "state",  # db.client.connections.usage
+        "pool_name",
+    }
+)
+
+
+def _otel_selectors(node: promql_parser.Expr, otel: frozenset[str]) -> list[promql_parser.VectorSelector]:
+    found: list[promql_parser.VectorSelector] = []
+
+    def visit(child: object) -> bool:
+        if isinstance(child, promql_parser.VectorSelector) and child.name in otel:
+            found.append(child)
+        return True
+
+    promql_parser.walk(node, visit)
+    return found
+
+
+def otel_label_problems(expr: str) -> list[str]:
+    """Labels the expression matches or groups by on service (OTel) metrics that those never carry.
+
+    The plan's `...{namespace="llm-judge"} ... by (le, service)` selects and groups on labels OTLP
+    conversion does not produce: it returns nothing, silently. Names are checked by `metric_names_in`.
+    """
+    ast = promql_parser.parse(expr)
+    otel = otel_metric_names()
+    problems: list[str] = []
+
+    def visit(node: object) -> bool:
+        if isinstance(node, promql_parser.VectorSelector) and node.name in otel:
+            matchers = [*node.matchers.matchers]
+            for group in node.matchers.or_matchers:
+                matchers += group
+            problems.extend(
+                f"{node.name} has no label {m.name!r}"
+                for m in matchers
+                if m.name != "__name__" and m.name not in OTEL_LABELS
+            )
+        modifier = getattr(node, "modifier", None)
+        if (
+            isinstance(node, promql_parser.AggregateExpr)
+            and modifier is not None
+            and modifier.type == promql_parser.AggModifierType.By
+            and _otel_selectors(node.expr, otel)
+        ):
+            problems.extend(
+                f"grouping by {label!r} over service metrics, which have no such label"
+                for label in modifier.labels
+                if label not in OTEL_LABELS
+            )
+        return True
+
+    promql_parser.walk(ast, visit)
+    return problems

@@ -1,0 +1,195 @@
+"""The pipeline's metric catalog and the PromQL name extraction (pure)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from builders import cloudwatch
+from builders.metric_catalog import (
+    ALLOW_LISTS,
+    ALLOY_INTEGRATION_ALLOW_LIST,
+    CatalogEntry,
+    MetricCatalog,
+    allow_list,
+    metric_names_in,
+    otel_label_problems,
+    otel_metric_names,
+    pipeline_catalog,
+)
+from tools.chart_check import DATA_ENV, data_dir
+
+CHART_ENV = "K8S_MONITORING_CHART"
+
+
+@pytest.fixture(params=[False, True], ids=["local", "eks"])
+def catalog(request: pytest.FixtureRequest) -> MetricCatalog:
+    return pipeline_catalog(sqs=request.param)
+
+
+# --- contents -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ALLOW_LISTS)
+def test_every_allow_list_entry_is_in_the_catalog(source: str, catalog: MetricCatalog) -> None:
+    raw = yaml.safe_load((data_dir() / "allowLists" / f"{source}.yaml").read_text())
+    assert raw, source
+    for entry in raw:
+        if entry.replace("_", "").isalnum():
+            assert catalog.contains(entry), entry
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("kube_job_status_failed", True),  # kube_job.*
+        ("kube_node_status_condition", True),  # kube_node.*
+        ("node_cpu_seconds_total", True),  # node_cpu.*
+        ("kube_pod_container_status_waiting_reason", True),
+        ("kube_pod_container_status_restarts_total", True),
+        ("container_cpu_usage_seconds_total", True),
+        ("node_cpu_hourly_cost", True),  # opencost
+        ("node_cpu_usage_seconds_total", True),  # kubelet_resource
+        ("xkube_job_status_failed", False),  # patterns are anchored
+        ("kube_pod_labels", False),
+        ("prober_probe_total", False),  # kubelet_probes is off by default
+        ("kepler_container_joules_total", False),  # kepler is not enabled
+        ("apiserver_request_total", False),  # API server: no allow list, not catalogued
+    ],
+)
+def test_allow_list_regexes_match_whole_names(name: str, expected: bool, catalog: MetricCatalog) -> None:
+    assert catalog.contains(name) is expected
+
+
+def test_service_metrics_are_the_stable_semconv_prometheus_names(catalog: MetricCatalog) -> None:
+    for suffix in ("bucket", "count", "sum"):
+        assert catalog.contains(f"http_server_request_duration_seconds_{suffix}")
+        assert catalog.contains(f"http_client_request_duration_seconds_{suffix}")
+    assert catalog.contains("target_info")
+    # Old semconv (ms) and the plan's invented counter are not produced.
+    assert not catalog.contains("http_server_duration_milliseconds_bucket")
+    assert not catalog.contains("http_server_requests_total")
+
+
+def test_collector_self_metrics_and_up(catalog: MetricCatalog) -> None:
+    for name in (
+        "up",
+        "scrape_samples_scraped",
+        "alloy_build_info",
+        "prometheus_remote_storage_samples_failed_total",
+        "prometheus_remote_storage_samples_dropped_total",
+    ):
+        assert catalog.contains(name), name
+    assert catalog.source_of("alloy_build_info") == "integrations.alloy allow list"
+
+
+def test_sqs_names_only_when_the_stack_collects_sqs() -> None:
+    with_sqs, without = pipeline_catalog(sqs=True), pipeline_catalog(sqs=False)
+    for name in cloudwatch.metric_names():
+        assert with_sqs.contains(name)
+        assert not without.contains(name)
+
+
+def test_missing_lists_unknown_names_sorted(catalog: MetricCatalog) -> None:
+    assert catalog.missing(["zz_unknown", "up", "aa_unknown", "up"]) == ["aa_unknown", "zz_unknown"]
+
+
+def test_catalog_entries_know_regex_from_name() -> None:
+    assert CatalogEntry("kube_job.*", "x").is_regex
+    assert not CatalogEntry("kube_pod_info", "x").is_regex
+    assert CatalogEntry("kube_job.*", "x").matches("kube_job_info")
+
+
+def test_data_directory_comes_from_the_shared_resolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "allowLists").mkdir()
+    for name in ALLOW_LISTS:
+        (tmp_path / "allowLists" / f"{name}.yaml").write_text(f"- only_in_{name.replace('-', '_')}\n")
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    catalog = pipeline_catalog(sqs=False)
+    assert catalog.contains("only_in_kube_state_metrics")
+    assert not catalog.contains("kube_pod_info")
+    assert allow_list("opencost") == ("only_in_opencost",)
+
+
+def test_malformed_allow_list_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "allowLists").mkdir()
+    (tmp_path / "allowLists" / "kubelet.yaml").write_text("kubelet: [a]\n")
+    with pytest.raises(ValueError, match=r"kubelet\.yaml"):
+        allow_list("kubelet", tmp_path)
+
+
+def test_alloy_allow_list_is_the_charts(tmp_path: Path) -> None:
+    chart = os.environ.get(CHART_ENV)
+    path = Path(chart or "") / "charts" / "feature-integrations" / "default-allow-lists" / "alloy.yaml"
+    if not chart or not path.is_file():
+        pytest.skip(f"{CHART_ENV} does not point at an unpacked k8s-monitoring chart directory")
+    assert tuple(yaml.safe_load(path.read_text())) == ALLOY_INTEGRATION_ALLOW_LIST
+
+
+def test_alloy_allow_list_has_no_duplicates() -> None:
+    assert len(set(ALLOY_INTEGRATION_ALLOW_LIST)) == len(ALLOY_INTEGRATION_ALLOW_LIST)
+
+
+# --- PromQL names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("up", {"up"}),
+        ('sum by (job) (rate(a_total{job="x"}[5m])) / sum(rate(b_total[5m]))', {"a_total", "b_total"}),
+        ("histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))", {"h_bucket"}),
+        ('{__name__="by_name", job="x"}', {"by_name"}),
+        ('{__name__=~"one|two"}', {"one", "two"}),
+        ("max_over_time(g[10m:1m] offset 5m)", {"g"}),
+        ("absent(m) or vector(0)", {"m"}),
+        ("vector(1700000000) - time()", set()),
+        ('c{a="1" or b="2"}', {"c"}),
+    ],
+)
+def test_metric_names_in(expr: str, names: set[str]) -> None:
+    assert metric_names_in(expr) == names
+
+
+def test_syntax_error_carries_the_parsers_message() -> None:
+    with pytest.raises(ValueError, match="unclosed left parenthesis"):
+        metric_names_in("sum(rate(up[5m])")
+
+
+@pytest.mark.parametrize("expr", ['{job="x"}', '{__name__=~"kube_.*"}', '{__name__!="up", job="x"}'])
+def test_selectors_whose_names_cannot_be_enumerated_are_rejected(expr: str) -> None:
+    with pytest.raises(ValueError, match=r"cannot check|names no metric"):
+        metric_names_in(expr)
+
+
+# --- labels on service metrics --------------------------------------------------------------
+
+
+def test_otel_label_problems_flags_labels_otlp_conversion_never_sets() -> None:
+    problems = otel_label_problems(
+        "histogram_quantile(0.95, sum(rate(http_server_request_duration_seconds_bucket"
+        '{namespace="llm-judge"}[5m])) by (le, service))'
+    )
+    assert any("'namespace'" in p for p in problems)
+    assert any("'service'" in p for p in problems)
+
+
+def test_otel_label_problems_accepts_job_and_semconv_attributes() -> None:
+    expr = (
+        'sum by (job, http_route) (rate(http_server_request_duration_seconds_count{job="llm-judge/a", '
+        'http_response_status_code=~"5.."}[5m]))'
+    )
+    assert otel_label_problems(expr) == []
+
+
+def test_otel_label_problems_ignores_other_metrics() -> None:
+    assert otel_label_problems('sum by (pod) (kube_pod_info{namespace="llm-judge"})') == []
+
+
+def test_otel_names_include_histogram_series() -> None:
+    assert {"http_server_request_duration_seconds_bucket", "target_info"} <= otel_metric_names()
