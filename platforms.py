@@ -73,7 +73,9 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     aws_provider = aws.Provider("aws", region=eks.region)
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
-    ebs_csi_role, resolve_ebs_csi_role = pulumi.deferred_output()
+    # (An unresolved deferred Output would keep the run waiting forever: only the roles that
+    # exist get one.)
+    ebs_csi_role = None if eks.existing_cluster_name else pulumi.deferred_output()
     operator_role, resolve_operator_role = pulumi.deferred_output()
     metrics_role, resolve_metrics_role = pulumi.deferred_output()
 
@@ -83,7 +85,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             cluster_name=config.cluster_name,
             settings=eks,
             aws_provider=aws_provider,
-            ebs_csi_role_arn=None if eks.existing_cluster_name else ebs_csi_role,
+            ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )
     k8s_provider = k8s.Provider("eks-cluster", kubeconfig=cluster.kubeconfig)
@@ -127,7 +129,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
                 ),
             ),
         ]
-        if not eks.existing_cluster_name:
+        if ebs_csi_role:
             roles.append(
                 IrsaRole(
                     "ebs-csi-driver",
@@ -148,8 +150,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         )
         resolve_metrics_role(irsa.role_arn("alloy-metrics"))
         resolve_operator_role(irsa.role_arn("external-secrets"))
-        if not eks.existing_cluster_name:
-            resolve_ebs_csi_role(irsa.role_arn("ebs-csi-driver"))
+        if ebs_csi_role:
+            ebs_csi_role[1](irsa.role_arn("ebs-csi-driver"))
         eks_outputs["irsaRoleArns"] = irsa.role_arns
 
     return Cluster(

@@ -105,8 +105,10 @@ class EksCluster(pulumi.ComponentResource):
         found = aws.eks.get_cluster_output(name=name, opts=invoke)
         issuer_url = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         provider = aws.iam.get_open_id_connect_provider_output(url=issuer_url, opts=invoke)
-        kubeconfig = pulumi.Output.all(found.endpoint, found.certificate_authorities).apply(
-            lambda r: json.dumps(eks_kubeconfig(name, r[0], r[1][0].data, args.settings.region))
+        # Read the typed field before Output.all, which turns typed results into plain dicts.
+        certificate_authority = found.certificate_authorities.apply(lambda cas: cas[0].data)
+        kubeconfig = pulumi.Output.all(found.endpoint, certificate_authority).apply(
+            lambda r: json.dumps(eks_kubeconfig(name, r[0], r[1], args.settings.region))
         )
         self.cluster_name = found.name
         self.kubeconfig = pulumi.Output.secret(kubeconfig)

@@ -61,11 +61,13 @@ class ExternalCredentials(pulumi.ComponentResource):
             recovery_window_in_days=7,
             opts=on_aws,
         )
-        entries_json: pulumi.Output[str] = pulumi.Output.all(**args.entries).apply(json.dumps)
+        entries_json: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(**args.entries).apply(lambda entries: json.dumps(entries))
+        )
         secret_value = aws.secretsmanager.SecretVersion(
             f"{name}-aws-secret-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(entries_json),
+            secret_string=entries_json,
             opts=on_aws,
         )
 

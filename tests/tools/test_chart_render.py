@@ -1,7 +1,8 @@
 """Render both stacks' values with the real k8s-monitoring chart (helm-python-sdk, no helm binary).
 
-Runs only when K8S_MONITORING_CHART points at the chart (directory or .tgz); one render per
-profile, shared by all tests of that profile.
+The values are the program's own: each stack is run under mocks exactly as the offline synth
+runs it. Runs only when K8S_MONITORING_CHART points at the chart (directory or .tgz); one render
+per stack, shared by all tests of that stack.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +18,36 @@ import pytest
 import yaml
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.k8s_monitoring import MonitoringSpec, build_values, prometheus_query_url
+from builders.k8s_monitoring import METRICS_DESTINATION, prometheus_query_url
 from builders.k8s_monitoring_names import COLLECTORS, monitoring_names
+from tools.program import run_to_completion, stack_file_config
+from tools.synth import helm_values
 
 CHART_ENV = "K8S_MONITORING_CHART"
 RELEASE = "grafana-k8s-monitoring"
 NAMESPACE = "llm-judge"
 NAMES = monitoring_names(RELEASE, NAMESPACE)
-ROLE_ARN = "arn:aws:iam::123456789012:role/alloy-metrics"
-EXTRA_CONFIG = 'prometheus.exporter.cloudwatch "sqs" {\n  sts_region = "us-east-1"\n}\n'
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job")
 
 
-def _spec(platform: str) -> MonitoringSpec:
-    eks = platform == "eks"
-    return MonitoringSpec(
-        cluster_name=f"llm-judge-{platform}",
-        namespace=NAMESPACE,
-        release_name=RELEASE,
-        platform=platform,  # type: ignore[arg-type]
-        prometheus_url="https://prometheus-prod-13-prod-us-east-0.grafana.net/api/prom/push",
-        loki_url="https://logs-prod-006.grafana.net/loki/api/v1/push",
-        otlp_url="https://otlp-gateway-prod-us-east-0.grafana.net/otlp",
-        metrics_service_account_annotations={"eks.amazonaws.com/role-arn": ROLE_ARN} if eks else {},
-        metrics_extra_config=EXTRA_CONFIG if eks else "",
-    )
+@dataclass(frozen=True)
+class Rendered:
+    platform: str
+    values: dict[str, Any]
+
+    @property
+    def cluster_name(self) -> str:
+        return str(self.values["cluster"]["name"])
+
+    @property
+    def prometheus_url(self) -> str:
+        return str(self.values["destinations"][METRICS_DESTINATION]["url"])
+
+
+def _program_values(stack: str) -> dict[str, Any]:
+    values = helm_values(run_to_completion(stack, *stack_file_config(stack)).monitor.registrations)
+    assert values is not None
+    return values
 
 
 def _chart_path() -> Path:
@@ -62,15 +69,18 @@ def chart() -> Any:
 _renders: dict[str, list[dict[str, Any]]] = {}
 
 
+_values: dict[str, dict[str, Any]] = {}
+
+
 @pytest.fixture(params=["local", "eks"])
-def rendered(request: pytest.FixtureRequest, chart: Any) -> tuple[MonitoringSpec, list[dict[str, Any]]]:
-    """(spec, manifests) for one profile; rendered once per module run."""
+def rendered(request: pytest.FixtureRequest, chart: Any) -> tuple[Rendered, list[dict[str, Any]]]:
+    """(the stack's values, manifests) for one stack; rendered once per module run."""
     platform = request.param
-    spec = _spec(platform)
     if platform not in _renders:
-        files = chart.render(values=build_values(spec), name=RELEASE, namespace=NAMESPACE)
+        _values[platform] = _program_values(platform)
+        files = chart.render(values=_values[platform], name=RELEASE, namespace=NAMESPACE)
         _renders[platform] = list(_manifests(files))
-    return spec, _renders[platform]
+    return Rendered(platform, _values[platform]), _renders[platform]
 
 
 def _manifests(files: dict[str, str]) -> Iterator[dict[str, Any]]:
@@ -87,7 +97,7 @@ def _collector_config(manifests: list[dict[str, Any]], collector: str) -> str:
     return _of_kind(manifests, "ConfigMap")[NAMES.collector(collector)]["data"]["config.alloy"]
 
 
-def test_alloy_collectors(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+def test_alloy_collectors(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
     _, manifests = rendered
     alloys = _of_kind(manifests, "Alloy")
     assert set(alloys) == {NAMES.collector(c) for c in COLLECTORS}
@@ -102,7 +112,7 @@ def test_alloy_collectors(rendered: tuple[MonitoringSpec, list[dict[str, Any]]])
     assert alloys[NAMES.collector("alloy-logs")]["spec"]["alloy"]["mounts"]["varlog"] is True
 
 
-def test_receiver_ports(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+def test_receiver_ports(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
     _, manifests = rendered
     receiver = _of_kind(manifests, "Alloy")[NAMES.receiver_service]["spec"]
     ports = {p["name"]: p["port"] for p in receiver["alloy"]["extraPorts"]}
@@ -118,7 +128,7 @@ def _secret_blocks(config: str) -> dict[str, str]:
     return dict(re.findall(pattern, config, flags=re.DOTALL))
 
 
-def test_destinations_read_our_secret_and_keys(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+def test_destinations_read_our_secret_and_keys(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
     _, manifests = rendered
     user_keys = {
         "grafana_cloud_metrics": KEYS.prometheus_user,
@@ -137,7 +147,7 @@ def test_destinations_read_our_secret_and_keys(rendered: tuple[MonitoringSpec, l
 
 
 def test_opencost_reads_grafana_cloud_with_our_secret(
-    rendered: tuple[MonitoringSpec, list[dict[str, Any]]],
+    rendered: tuple[Rendered, list[dict[str, Any]]],
 ) -> None:
     spec, manifests = rendered
     (deployment,) = [d for name, d in _of_kind(manifests, "Deployment").items() if name.endswith("-opencost")]
@@ -154,7 +164,7 @@ def _has_requests_and_limits(resources: dict[str, Any] | None) -> bool:
 
 
 def test_every_container_has_requests_and_limits(
-    rendered: tuple[MonitoringSpec, list[dict[str, Any]]],
+    rendered: tuple[Rendered, list[dict[str, Any]]],
 ) -> None:
     _, manifests = rendered
     missing = []
@@ -172,7 +182,7 @@ def test_every_container_has_requests_and_limits(
     assert missing == []
 
 
-def test_profile_specifics(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]) -> None:
+def test_profile_specifics(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
     spec, manifests = rendered
     alloys = _of_kind(manifests, "Alloy")
     metrics = alloys[NAMES.metrics_collector]["spec"]
@@ -184,8 +194,14 @@ def test_profile_specifics(rendered: tuple[MonitoringSpec, list[dict[str, Any]]]
                 {"operator": "Exists"}
             ]
         assert tolerations == [{"operator": "Exists"}]
-        assert metrics["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
-        assert EXTRA_CONFIG.strip() in _collector_config(manifests, "alloy-metrics")
+        role_arn = spec.values["collectors"]["alloy-metrics"]["serviceAccount"]["annotations"]
+        assert metrics["serviceAccount"]["annotations"] == role_arn
+        assert role_arn["eks.amazonaws.com/role-arn"].endswith(":role/llm-judge-eks-prod-alloy-metrics")
+        config = _collector_config(manifests, "alloy-metrics")
+        assert 'prometheus.exporter.cloudwatch "sqs"' in config
+        # The extra config forwards to a component the chart really defines.
+        assert "forward_to      = [prometheus.remote_write.grafana_cloud_metrics.receiver]" in config
+        assert 'prometheus.remote_write "grafana_cloud_metrics"' in config
         assert 'job_name = "integrations/kubernetes/kube-apiserver"' in _collector_config(
             manifests, "alloy-metrics"
         )

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from builders.credentials import KEYS, SECRET_NAME, secret_entries
+from builders.external_secrets import (
+    OPERATOR_ACCOUNT,
+    aws_secret_name,
+    cluster_secret_store_spec,
+    external_secret_spec,
+    operator_values,
+)
+from builders.kubeconfig import eks_kubeconfig
+
+
+def test_external_secret_reads_every_key_of_the_local_secret():
+    local_keys = set(secret_entries(**{f: f for f in KEYS.__dataclass_fields__}))
+    spec = external_secret_spec("c/grafana-cloud-credentials")
+    assert {d["secretKey"] for d in spec["data"]} == local_keys
+    assert all(
+        d["remoteRef"] == {"key": "c/grafana-cloud-credentials", "property": d["secretKey"]}
+        for d in spec["data"]
+    )
+    assert spec["target"]["name"] == SECRET_NAME
+
+
+def test_aws_secret_is_named_per_cluster():
+    assert aws_secret_name("prod") != aws_secret_name("staging")
+
+
+def test_store_authenticates_as_the_operators_irsa_account():
+    aws = cluster_secret_store_spec("eu-west-1")["provider"]["aws"]
+    assert aws["service"] == "SecretsManager" and aws["region"] == "eu-west-1"
+    assert aws["auth"]["jwt"]["serviceAccountRef"] == {
+        "name": OPERATOR_ACCOUNT.name,
+        "namespace": OPERATOR_ACCOUNT.namespace,
+    }
+
+
+def test_operator_values_carry_the_role_and_resources_everywhere():
+    values = operator_values("arn:aws:iam::1:role/eso")
+    assert values["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/eso"
+    }
+    assert values["serviceAccount"]["name"] == OPERATOR_ACCOUNT.name
+    for block in (values, values["webhook"], values["certController"]):
+        assert set(block["resources"]) == {"requests", "limits"}
+
+
+def test_existing_cluster_kubeconfig_uses_aws_cli_tokens_not_stored_credentials():
+    config = eks_kubeconfig("shared", "https://x.eks.amazonaws.com", "Q0E=", "eu-west-1")
+    (user,) = config["users"]
+    assert user["user"]["exec"]["command"] == "aws"
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "shared",
+        "--region",
+        "eu-west-1",
+    ]
+    assert "token" not in str(user["user"]).replace("get-token", "")
+    assert config["clusters"][0]["cluster"]["server"] == "https://x.eks.amazonaws.com"

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from builders.iam import (
+    CLOUDWATCH_READ_ACTIONS,
+    ServiceAccountRef,
+    cloudwatch_metrics_read_policy,
+    issuer_host,
+    secret_read_policy,
+    web_identity_trust_policy,
+)
+
+ARN = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+
+
+@pytest.mark.parametrize("issuer", [ISSUER, f"https://{ISSUER}", f"https://{ISSUER}/"])
+def test_trust_policy_conditions_on_subject_and_audience_of_this_issuer(issuer):
+    trust = web_identity_trust_policy(ARN, issuer, ServiceAccountRef("llm-judge", "collector"))
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": ARN}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{ISSUER}:sub": "system:serviceaccount:llm-judge:collector",
+            f"{ISSUER}:aud": "sts.amazonaws.com",
+        }
+    }
+
+
+def test_issuer_host_strips_scheme_only():
+    assert issuer_host("https://a.example/id/X") == "a.example/id/X"
+
+
+def test_cloudwatch_policy_is_read_only_and_names_each_action():
+    (statement,) = cloudwatch_metrics_read_policy()["Statement"]
+    assert statement["Action"] == list(CLOUDWATCH_READ_ACTIONS)
+    assert all(a.split(":")[1].startswith(("Get", "List")) for a in statement["Action"])
+
+
+def test_secret_policy_is_scoped_to_the_secret_and_its_key():
+    secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:c/grafana-AbCdEf"
+    key = "arn:aws:kms:eu-west-1:111122223333:key/0f0e0d0c-0b0a-0908-0706-050403020100"
+    without_key = secret_read_policy(secret, None, "eu-west-1")["Statement"]
+    assert [s["Resource"] for s in without_key] == [secret]
+    with_key = secret_read_policy(secret, key, "eu-west-1")["Statement"]
+    decrypt = with_key[1]
+    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == key
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }

@@ -1,0 +1,215 @@
+"""The whole program under mocks, stack `eks`: cluster, IRSA, External Secrets, CloudWatch."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+
+from builders.credentials import KEYS, SECRET_NAME
+from builders.external_secrets import API_VERSION, OPERATOR_ACCOUNT, aws_secret_name
+from builders.iam import CLOUDWATCH_READ_ACTIONS, EBS_CSI_SERVICE_ACCOUNT
+from builders.k8s_monitoring_names import monitoring_names
+from components.alloy_monitoring import RELEASE_NAME
+from tests.support import by_type, one, prepared, settled
+from tools.mocks import PLACEHOLDER_OIDC_ISSUER, PLACEHOLDER_OIDC_PROVIDER_ARN, SECRET_SIG, SECRET_SIG_KEY
+from tools.synth import helm_values
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+CUSTOM = "kubernetes:apiextensions.k8s.io:"
+CLUSTER = "eks:index:Cluster"
+
+
+def roles_by_key(run) -> dict[str, dict]:
+    """IRSA role key -> its trust policy (parsed)."""
+    return {
+        r.name.removeprefix("irsa-"): json.loads(r.inputs["assumeRolePolicy"])
+        for r in by_type(run, ROLE)
+        if r.name.startswith("irsa-")
+    }
+
+
+def custom_resource(run, kind: str):
+    (found,) = [r for r in run.monitor.registrations if r.type.endswith(f":{kind}")]
+    return found
+
+
+@pulumi.runtime.test
+def test_cluster_is_api_authenticated_with_oidc_and_a_sized_node_group():
+    run = prepared("eks").start()
+
+    def check(run):
+        cluster = one(run, CLUSTER)
+        assert cluster.inputs["name"] == "llm-judge-eks-prod"
+        assert cluster.inputs["authenticationMode"] == "API"
+        assert cluster.inputs["createOidcProvider"] is True
+        assert cluster.inputs["skipDefaultNodeGroup"] is True
+        assert cluster.provider_name is None  # a component: its AWS provider goes in `providers`
+        nodes = one(run, "eks:index:ManagedNodeGroup")
+        assert nodes.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 4}
+        assert nodes.inputs["instanceTypes"] == ["t3.large"]
+        addon = one(run, "aws:eks/addon:Addon")
+        assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
+        assert addon.inputs["serviceAccountRoleArn"].endswith(":role/llm-judge-eks-prod-ebs-csi-driver")
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_every_irsa_trust_policy_pins_subject_and_audience():
+    run = prepared("eks").start()
+    names = monitoring_names(RELEASE_NAME, "llm-judge")
+
+    def check(run):
+        expected_subjects = {
+            "alloy-metrics": f"system:serviceaccount:llm-judge:{names.metrics_service_account}",
+            "external-secrets": f"system:serviceaccount:{OPERATOR_ACCOUNT.namespace}:{OPERATOR_ACCOUNT.name}",
+            "ebs-csi-driver": f"system:serviceaccount:{EBS_CSI_SERVICE_ACCOUNT.namespace}:"
+            f"{EBS_CSI_SERVICE_ACCOUNT.name}",
+        }
+        trusts = roles_by_key(run)
+        assert set(trusts) == set(expected_subjects)
+        for key, trust in trusts.items():
+            (statement,) = trust["Statement"]
+            assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+            assert statement["Principal"] == {"Federated": PLACEHOLDER_OIDC_PROVIDER_ARN}
+            assert statement["Condition"] == {
+                "StringEquals": {
+                    f"{PLACEHOLDER_OIDC_ISSUER}:sub": expected_subjects[key],
+                    f"{PLACEHOLDER_OIDC_ISSUER}:aud": "sts.amazonaws.com",
+                }
+            }
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_policies_have_no_wildcard_action_and_scoped_resources():
+    run = prepared("eks").start()
+
+    def check(run):
+        policies = {r.name: json.loads(r.inputs["policy"]) for r in by_type(run, ROLE_POLICY)}
+        assert set(policies) == {"irsa-alloy-metrics", "irsa-external-secrets"}
+        for document in policies.values():
+            for statement in document["Statement"]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                assert all("*" not in action for action in actions)
+        (metrics,) = policies["irsa-alloy-metrics"]["Statement"]
+        assert sorted(metrics["Action"]) == sorted(CLOUDWATCH_READ_ACTIONS)  # these accept only "*"
+        (secrets,) = policies["irsa-external-secrets"]["Statement"]
+        secret = one(run, "aws:secretsmanager/secret:Secret")
+        assert secrets["Resource"].startswith("arn:aws:secretsmanager:")
+        assert secrets["Resource"].endswith(f":secret:{secret.inputs['name']}-AbCdEf")
+        assert sorted(secrets["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_external_secret_yields_the_local_secret_with_the_same_keys():
+    run = prepared("eks").start()
+
+    def check(run):
+        external = custom_resource(run, "ExternalSecret")
+        assert external.inputs["apiVersion"] == API_VERSION == "external-secrets.io/v1"
+        assert external.inputs["metadata"]["namespace"] == "llm-judge"
+        assert external.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+        spec = external.inputs["spec"]
+        assert spec["target"]["name"] == SECRET_NAME
+        assert [d["secretKey"] for d in spec["data"]] == list(KEYS.all())
+        assert {d["remoteRef"]["key"] for d in spec["data"]} == {aws_secret_name("llm-judge-eks-prod")}
+        store = custom_resource(run, "ClusterSecretStore")
+        jwt = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+        assert jwt == {"name": OPERATOR_ACCOUNT.name, "namespace": OPERATOR_ACCOUNT.namespace}
+        value = one(run, "aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
+        assert isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+        assert set(json.loads(value["value"])) == set(KEYS.all())
+        assert by_type(run, "kubernetes:core/v1:Secret") == []  # the operator writes it, not us
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_collectors_wait_for_the_external_secret_and_get_irsa_and_cloudwatch():
+    run = prepared("eks").start()
+
+    def check(run):
+        release = next(
+            r for r in by_type(run, "kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "k8s-monitoring"
+        )
+        assert custom_resource(run, "ExternalSecret").urn in release.dependencies
+        values = helm_values(run.monitor.registrations)
+        metrics = values["collectors"]["alloy-metrics"]
+        assert metrics["serviceAccount"]["annotations"] == {
+            "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/llm-judge-eks-prod-alloy-metrics"
+        }
+        assert 'prometheus.exporter.cloudwatch "sqs"' in metrics["extraConfig"]
+        assert '"QueueName" = "inference_queue"' in metrics["extraConfig"]
+        assert values["clusterMetrics"]["apiServer"]["enabled"] is True
+        assert {"operator": "Exists"} in values["collectors"]["alloy-logs"]["controller"]["tolerations"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_every_resource_uses_the_stacks_explicit_providers():
+    run = prepared("eks").start()
+
+    def check(run):
+        for r in run.monitor.registrations:
+            if not r.custom or r.type.startswith("pulumi:providers:"):
+                continue
+            expected = {"aws": "aws", "kubernetes": "eks-cluster", "grafana": "grafana-cloud"}[
+                r.type.split(":")[0]
+            ]
+            assert r.provider_name == expected, r.name
+        assert one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"].get(SECRET_SIG_KEY) == SECRET_SIG
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_existing_cluster_is_looked_up_not_created():
+    run = prepared("eks", existingClusterName="shared-prod").start()
+
+    def check(run):
+        assert by_type(run, CLUSTER) == []
+        assert by_type(run, "eks:index:ManagedNodeGroup") == []
+        assert by_type(run, "aws:eks/addon:Addon") == []
+        assert set(roles_by_key(run)) == {"alloy-metrics", "external-secrets"}
+        assert "aws:eks/getCluster:getCluster" in run.mocks.invoked
+        kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"]["value"])
+        assert kubeconfig["users"][0]["user"]["exec"]["args"][:4] == [
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "shared-prod",
+        ]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_stack_outputs_of_eks():
+    run = prepared("eks").start()
+
+    def check(values):
+        exported = dict(zip(run.outputs, values, strict=True))
+        assert exported["clusterName"] == "llm-judge-eks-prod"
+        assert set(exported["irsaRoleArns"]) == {"alloy-metrics", "external-secrets", "ebs-csi-driver"}
+        assert exported["credentialsSecretName"] == SECRET_NAME
+
+    return pulumi.Output.all(*run.outputs.values()).apply(check)
+
+
+@pulumi.runtime.test
+def test_kubeconfig_output_is_secret():
+    run = prepared("eks").start()
+    return pulumi.Output.from_input(run.outputs["kubeconfig"].is_secret()).apply(_assert_true)
+
+
+def _assert_true(value: bool) -> None:
+    assert value is True
