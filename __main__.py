@@ -5,12 +5,17 @@ from __future__ import annotations
 import pulumi
 import pulumiverse_grafana as grafana
 
+from builders.config import StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
+from builders.grafana_com import dashboards_for_stack
+from components.alert_rules import AlertRules, AlertRulesArgs
 from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
+from components.dashboards import Dashboards, DashboardsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
+from components.stack_grafana import StackGrafana, StackGrafanaArgs
 from platforms import eks_cluster, local_cluster
-from stackconfig import load_stack_config
+from stackconfig import StackSecrets, load_stack_config
 
 
 def main() -> dict[str, pulumi.Output]:
@@ -27,6 +32,7 @@ def main() -> dict[str, pulumi.Output]:
             scopes=collector_scopes(config.features),
             token_policy=config.collector_token,
             cloud_provider=cloud_provider,
+            manage_grafana=config.features.alerting or config.features.dashboards,
         ),
     )
 
@@ -73,6 +79,9 @@ def main() -> dict[str, pulumi.Output]:
         opts=pulumi.ResourceOptions(depends_on=[monitoring]),
     )
 
+    if cloud.grafana_token is not None:
+        stack_grafana_content(config, secrets, cloud)
+
     outputs: dict[str, pulumi.Output] = {
         "grafanaCloudStackId": cloud.stack_id,
         "grafanaUrl": cloud.grafana_url,
@@ -88,6 +97,47 @@ def main() -> dict[str, pulumi.Output]:
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
+
+
+def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: GrafanaCloudStack) -> None:
+    """Alert rules and dashboards, in the stack's Grafana through its own provider."""
+    assert cloud.grafana_token is not None
+    grafana_stack = grafana.Provider("grafana-stack", url=cloud.grafana_url, auth=cloud.grafana_token)
+    stack_grafana = StackGrafana(
+        "stack-grafana",
+        StackGrafanaArgs(stack_slug=config.grafana_cloud_stack_slug, grafana_provider=grafana_stack),
+    )
+    queues = config.eks.sqs_queues if config.eks else ()
+    services = [service.name for service in config.services]
+    if config.features.alerting:
+        AlertRules(
+            "alerts",
+            AlertRulesArgs(
+                folder_uid=stack_grafana.folder_uid,
+                namespace=config.namespace,
+                services=services,
+                sqs_queues=queues,
+                runbook_base_url=config.runbook_base_url,
+                collector_token_expires_at_epoch=cloud.collector_token_expires_at.apply(epoch_seconds),
+                prometheus_uid=stack_grafana.data_sources.apply(lambda ds: ds.prometheus_uid),
+                slack_webhook_url=secrets.slack_webhook_url,
+                pagerduty_integration_key=secrets.pagerduty_integration_key,
+                grafana_provider=grafana_stack,
+            ),
+        )
+    if config.features.dashboards:
+        Dashboards(
+            "dashboards",
+            DashboardsArgs(
+                folder_uid=stack_grafana.folder_uid,
+                data_sources=stack_grafana.data_sources,
+                services=services,
+                namespace=config.namespace,
+                sqs_queues=queues,
+                prebuilt=dashboards_for_stack(config.platform),
+                grafana_provider=grafana_stack,
+            ),
+        )
 
 
 if __name__ == "__main__":

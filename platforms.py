@@ -33,6 +33,14 @@ from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
 from components.namespace import AppNamespace, AppNamespaceArgs
 
 
+RoleArn = tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
+
+
+def role_arn() -> RoleArn:
+    """An IAM role's ARN, to be resolved once the role is declared."""
+    return pulumi.deferred_output()
+
+
 @dataclass
 class Cluster:
     """What the rest of the program needs from a platform's cluster."""
@@ -75,9 +83,9 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (An unresolved deferred Output would keep the run waiting forever: only the roles that
     # exist get one.)
-    ebs_csi_role = None if eks.existing_cluster_name else pulumi.deferred_output()
-    operator_role, resolve_operator_role = pulumi.deferred_output()
-    metrics_role, resolve_metrics_role = pulumi.deferred_output()
+    ebs_csi_role = None if eks.existing_cluster_name else role_arn()
+    operator_role, resolve_operator_role = role_arn()
+    metrics_role, resolve_metrics_role = role_arn()
 
     cluster = EksCluster(
         "eks",

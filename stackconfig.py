@@ -20,6 +20,8 @@ class StackSecrets:
     """Credentials from secret config; they only ever exist as secret Outputs."""
 
     grafana_cloud_api_token: pulumi.Output[str]
+    slack_webhook_url: pulumi.Output[str] | None  # None: not set, warnings go to the default
+    pagerduty_integration_key: pulumi.Output[str] | None  # None: criticals go to the default
 
 
 def raw_config() -> tuple[dict[str, Any], set[str]]:
@@ -46,5 +48,7 @@ def load_stack_config() -> tuple[StackConfig, StackSecrets]:
     project_config = pulumi.Config(PROJECT)
     secrets = StackSecrets(
         grafana_cloud_api_token=project_config.require_secret("grafanaCloudApiToken"),
+        slack_webhook_url=project_config.get_secret("slackWebhookUrl"),
+        pagerduty_integration_key=project_config.get_secret("pagerdutyIntegrationKey"),
     )
     return config, secrets

@@ -8,6 +8,7 @@ their presence and secrecy are checked; `stackconfig.py` reads them as `Output` 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import math
@@ -31,6 +32,7 @@ _DNS1123_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_HTTPS_URL = re.compile(r"^https://[^\s#]+$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
@@ -43,6 +45,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # The values builder speaks the 4.x schema; another major would be accepted by Helm and
 # then silently misread, as the plan's 1.x values are by 4.x.
 SUPPORTED_CHART_MAJOR = 4
+DEFAULT_RUNBOOKS = "https://github.com/llm-judge/llm-judge-observability/blob/main/docs/runbooks.md"
 
 
 class ConfigError(Exception):
@@ -62,6 +65,12 @@ SECRETS: tuple[SecretSetting, ...] = (
         "grafanaCloudApiToken",
         required=True,
         purpose="Grafana Cloud access-policy token the program uses to manage access policies",
+    ),
+    SecretSetting("slackWebhookUrl", required=False, purpose="Slack incoming-webhook URL for warning alerts"),
+    SecretSetting(
+        "pagerdutyIntegrationKey",
+        required=False,
+        purpose="PagerDuty Events API v2 integration key for critical alerts",
     ),
 )
 
@@ -119,6 +128,7 @@ class StackConfig:
     kube_context: str | None = None
     deployment_environment: str = ""
     trace_sample_rate: float = 1.0
+    runbook_base_url: str = DEFAULT_RUNBOOKS
     collector_token: TokenPolicy = field(default_factory=TokenPolicy)
     features: FeatureToggles = field(default_factory=FeatureToggles)
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
@@ -262,6 +272,7 @@ SETTINGS: tuple[Setting, ...] = (
         "letters, digits, '.', '_' and '-', at most 63 characters",
     ),
     Setting("traceSampleRate", _fraction, "a number from 0 to 1"),
+    Setting("runbookBaseUrl", _matching(_HTTPS_URL), "an https:// URL of the runbooks page"),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
     Setting(
@@ -474,6 +485,7 @@ def _build(
         kube_context=values.get("kubeContext"),
         deployment_environment=values.get("deploymentEnvironment", stack),
         trace_sample_rate=values.get("traceSampleRate", 1.0),
+        runbook_base_url=values.get("runbookBaseUrl", DEFAULT_RUNBOOKS),
         collector_token=token,
         features=features,
         services=services,
@@ -515,3 +527,8 @@ def _show(value: Any) -> str:
 def _message(stack: str, problems: list[str]) -> str:
     lines = "\n".join(f"  - {p}" for p in problems)
     return f"Invalid configuration in Pulumi.{stack}.yaml:\n{lines}"
+
+
+def epoch_seconds(rfc3339: str) -> int:
+    """A provider timestamp (e.g. a token's `expiresAt`, 2026-04-01T00:00:00Z) as Unix seconds."""
+    return int(dt.datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp())

@@ -30,3 +30,23 @@ def loki_push_url(logs_url: str) -> str:
 def collector_policy_name(cluster_name: str) -> str:
     """Access-policy names are lowercase, digits and '-' and unique per org."""
     return f"{cluster_name}-alloy-collectors"
+
+
+def stack_data_source_names(stack_slug: str) -> dict[str, str]:
+    """The data sources Grafana Cloud provisions in every stack, by kind.
+
+    Their uids differ between stacks, so the program looks them up by these names."""
+    return {
+        "prometheus": f"grafanacloud-{stack_slug}-prom",
+        "loki": f"grafanacloud-{stack_slug}-logs",
+        "tempo": f"grafanacloud-{stack_slug}-traces",
+    }
+
+
+def automation_service_account_name(cluster_name: str) -> str:
+    return f"{cluster_name}-pulumi"
+
+
+# Editor may manage folders, dashboards, alert rules, contact points and notification
+# policies; nothing here needs Admin (users, data sources, plugins).
+AUTOMATION_ROLE = "Editor"

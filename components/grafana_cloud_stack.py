@@ -9,7 +9,12 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
-from builders.grafana_cloud import collector_policy_name, loki_push_url
+from builders.grafana_cloud import (
+    AUTOMATION_ROLE,
+    automation_service_account_name,
+    collector_policy_name,
+    loki_push_url,
+)
 
 
 @dataclass
@@ -19,6 +24,8 @@ class GrafanaCloudStackArgs:
     scopes: Sequence[str]
     token_policy: TokenPolicy
     cloud_provider: grafana.Provider  # Grafana Cloud API (access-policy token)
+    # A service account of the stack's Grafana, for the alert rules and dashboards.
+    manage_grafana: bool = True
 
 
 class GrafanaCloudStack(pulumi.ComponentResource):
@@ -32,6 +39,7 @@ class GrafanaCloudStack(pulumi.ComponentResource):
     otlp_url: pulumi.Output[str]
     collector_token: pulumi.Output[str]
     collector_token_expires_at: pulumi.Output[str]
+    grafana_token: pulumi.Output[str] | None  # secret; None unless manage_grafana
 
     def __init__(
         self, name: str, args: GrafanaCloudStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -68,6 +76,7 @@ class GrafanaCloudStack(pulumi.ComponentResource):
             ),
         )
 
+        self.grafana_token = self._automation_token(name, args) if args.manage_grafana else None
         self.stack_id = stack.id
         self.grafana_url = stack.url
         self.region = stack.region_slug
@@ -90,5 +99,32 @@ class GrafanaCloudStack(pulumi.ComponentResource):
                 "otlp_url": self.otlp_url,
                 "collector_token": self.collector_token,
                 "collector_token_expires_at": self.collector_token_expires_at,
+                "grafana_token": self.grafana_token,
             }
         )
+
+    def _automation_token(self, name: str, args: GrafanaCloudStackArgs) -> pulumi.Output[str]:
+        """A service account of the stack's Grafana and its rotating token, on the same
+        lifetime and rotation as the collectors' token."""
+        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
+        account = grafana.cloud.StackServiceAccount(
+            f"{name}-automation",
+            stack_slug=args.stack_slug,
+            name=automation_service_account_name(args.cluster_name),
+            role=AUTOMATION_ROLE,
+            is_disabled=False,
+            opts=child,
+        )
+        token = grafana.cloud.StackServiceAccountRotatingToken(
+            f"{name}-automation-token",
+            stack_slug=args.stack_slug,
+            service_account_id=account.id,
+            name_prefix=automation_service_account_name(args.cluster_name),
+            seconds_to_live=args.token_policy.lifetime_days * 86400,
+            early_rotation_window_seconds=args.token_policy.rotate_before_days * 86400,
+            delete_on_destroy=True,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(additional_secret_outputs=["key"])
+            ),
+        )
+        return pulumi.Output.secret(token.key)

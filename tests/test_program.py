@@ -6,6 +6,7 @@ import pulumi
 
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.credentials import KEYS, SECRET_NAME
+from builders.grafana_com import dashboards_for_stack
 from tests.support import by_type, one, parent_of, prepared, settled
 from tools.mocks import PLACEHOLDER_STACK, SECRET_SIG, SECRET_SIG_KEY
 
@@ -16,6 +17,11 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
+GRAFANA_COM = "pulumi-python:dynamic/llmjudge:GrafanaComDashboard"
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
+PREBUILT = dashboards_for_stack("local")
+AUTOMATION_ACCOUNT = "grafana:cloud/stackServiceAccount:StackServiceAccount"
+AUTOMATION_TOKEN = "grafana:cloud/stackServiceAccountRotatingToken:StackServiceAccountRotatingToken"
 
 
 def is_wrapped_secret(value) -> bool:
@@ -45,6 +51,27 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
                 (DEPLOYMENT_PATCH, f"llm-judge-services-{s.name}", "llm-judge-services")
                 for s in DEFAULT_SERVICES
             ),
+            # The stack's Grafana: its own provider, authenticated by a service account.
+            (
+                "grafana:cloud/stackServiceAccount:StackServiceAccount",
+                "grafana-cloud-automation",
+                "grafana-cloud",
+            ),
+            (AUTOMATION_TOKEN, "grafana-cloud-automation-token", "grafana-cloud"),
+            ("pulumi:providers:grafana", "grafana-stack", None),
+            ("llmjudge:observability:StackGrafana", "stack-grafana", None),
+            ("grafana:oss/folder:Folder", "stack-grafana-folder", "stack-grafana"),
+            ("llmjudge:observability:AlertRules", "alerts", None),
+            ("grafana:alerting/ruleGroup:RuleGroup", "alerts-llm-judge-services", "alerts"),
+            ("grafana:alerting/ruleGroup:RuleGroup", "alerts-llm-judge-pipeline", "alerts"),
+            ("grafana:alerting/notificationPolicy:NotificationPolicy", "alerts-routing", "alerts"),
+            ("llmjudge:observability:Dashboards", "dashboards", None),
+            (DASHBOARD, "dashboards-llm-judge", "dashboards"),
+            *((DASHBOARD, f"dashboards-{d.gnet_id}", "dashboards") for d in PREBUILT),
+            *(
+                (GRAFANA_COM, f"dashboards-{d.gnet_id}-source", "dashboards")
+                for d in dashboards_for_stack("local")
+            ),
         }
         declared = set()
         for r in run.monitor.registrations:
@@ -61,9 +88,13 @@ def test_every_resource_uses_an_explicit_provider():
 
     def check(run):
         custom = [
-            r for r in run.monitor.registrations if r.custom and not r.type.startswith("pulumi:providers:")
+            r
+            for r in run.monitor.registrations
+            if r.custom and not r.type.startswith(("pulumi:providers:", "pulumi-python:dynamic"))
         ]
-        providers = {r.name: r.provider_name for r in custom}
+        in_stack_grafana = [r for r in custom if r.type.startswith(("grafana:oss", "grafana:alerting"))]
+        assert {r.provider_name for r in in_stack_grafana} == {"grafana-stack"}
+        providers = {r.name: r.provider_name for r in custom if r not in in_stack_grafana}
         assert providers == {
             "grafana-cloud-collectors": "grafana-cloud",
             "grafana-cloud-collectors-token": "grafana-cloud",
@@ -72,6 +103,8 @@ def test_every_resource_uses_an_explicit_provider():
             "k8s-monitoring-release": "local-cluster",
             "llm-judge-services-app-config": "local-cluster",
             **{f"llm-judge-services-{s.name}": "local-cluster" for s in DEFAULT_SERVICES},
+            "grafana-cloud-automation": "grafana-cloud",
+            "grafana-cloud-automation-token": "grafana-cloud",
         }
         k8s_provider = one(run, "pulumi:providers:kubernetes")
         assert k8s_provider.inputs["context"] == "kind-llm-judge"  # from Pulumi.local.yaml
@@ -142,9 +175,28 @@ def test_cloud_api_token_reaches_the_provider_as_a_secret():
     return settled(
         run,
         lambda run: _assert(
-            is_wrapped_secret(one(run, "pulumi:providers:grafana").inputs["cloudAccessPolicyToken"])
+            is_wrapped_secret(grafana_provider(run, "grafana-cloud").inputs["cloudAccessPolicyToken"])
         ),
     )
+
+
+def grafana_provider(run, name):
+    return next(r for r in by_type(run, "pulumi:providers:grafana") if r.name == name)
+
+
+@pulumi.runtime.test
+def test_stack_grafana_is_reached_with_the_service_account_token_as_a_secret():
+    run = prepared("local").start()
+
+    def check(run):
+        provider = grafana_provider(run, "grafana-stack")
+        assert provider.inputs["url"] == PLACEHOLDER_STACK["url"]
+        assert is_wrapped_secret(provider.inputs["auth"])
+        assert provider.inputs["auth"]["value"] == "glsa_placeholder-service-account-token"
+        account = one(run, "grafana:cloud/stackServiceAccount:StackServiceAccount")
+        assert account.inputs["role"] == "Editor"  # not Admin
+
+    return settled(run, check)
 
 
 def _assert(condition: bool) -> None:

@@ -160,11 +160,12 @@ def test_every_resource_uses_the_stacks_explicit_providers():
 
     def check(run):
         for r in run.monitor.registrations:
-            if not r.custom or r.type.startswith("pulumi:providers:"):
+            if not r.custom or r.type.startswith(("pulumi:providers:", "pulumi-python:dynamic")):
                 continue
-            expected = {"aws": "aws", "kubernetes": "eks-cluster", "grafana": "grafana-cloud"}[
-                r.type.split(":")[0]
-            ]
+            package, module = r.type.split(":")[:2]
+            expected = {"aws": "aws", "kubernetes": "eks-cluster", "grafana": "grafana-cloud"}[package]
+            if package == "grafana" and not module.startswith("cloud"):
+                expected = "grafana-stack"  # the stack's Grafana, not the Cloud API
             assert r.provider_name == expected, r.name
         assert one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"].get(SECRET_SIG_KEY) == SECRET_SIG
 

@@ -21,6 +21,7 @@ from pulumi.runtime.proto import resource_pb2
 SECRET_SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
 SECRET_SIG = rpc._special_secret_sig  # "1b47061264138c4ac30d75fd1eb44270"
 SECRET_SHOWN_AS = "[secret]"
+DYNAMIC_PROVIDER_KEY = "__provider"
 
 # Answers of the lookups the program makes. Every value says it is a placeholder.
 PLACEHOLDER_STACK = {
@@ -60,8 +61,22 @@ def _existing_eks_cluster(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+PLACEHOLDER_GRAFANA_COM_DASHBOARD = {
+    "title": "placeholder dashboard (offline synth: grafana.com is not contacted)",
+    "__inputs": [{"name": "DS_PROMETHEUS", "type": "datasource", "pluginId": "prometheus"}],
+    "panels": [{"type": "timeseries", "datasource": {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}}],
+}
+
+
+def _stack_data_source(args: dict[str, Any]) -> dict[str, Any]:
+    name = args["name"]
+    kind = name.rsplit("-", 1)[-1]
+    return {"name": name, "uid": f"placeholder-{kind}", "type": kind}
+
+
 # Invoke token -> answer builder(args). Nothing else may be invoked.
 INVOKES: dict[str, Any] = {
+    "grafana:oss/getDataSource:getDataSource": _stack_data_source,
     "grafana:cloud/getStack:getStack": lambda args: {**PLACEHOLDER_STACK, "slug": args["slug"]},
     "aws:eks/getCluster:getCluster": _existing_eks_cluster,
     "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": lambda args: {
@@ -95,6 +110,14 @@ def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> di
         return {
             "arn": f"arn:aws:secretsmanager:placeholder-region:{PLACEHOLDER_ACCOUNT}:secret:{name}-AbCdEf"
         }
+    if type_ == "grafana:cloud/stackServiceAccountRotatingToken:StackServiceAccountRotatingToken":
+        return {"key": "glsa_placeholder-service-account-token", "hasExpired": False}
+    if type_ == "grafana:oss/folder:Folder":
+        return {"url": f"https://placeholder.grafana.net/dashboards/f/{inputs.get('uid')}"}
+    if type_ == "grafana:oss/dashboard:Dashboard":
+        return {"url": "https://placeholder.grafana.net/d/placeholder", "uid": "placeholder"}
+    if type_ == "pulumi-python:dynamic/llmjudge:GrafanaComDashboard":
+        return {"model_json": json.dumps(PLACEHOLDER_GRAFANA_COM_DASHBOARD)}
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
         return {"policyId": "placeholder-policy-id"}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":
@@ -123,6 +146,9 @@ def redact(value: Any) -> Any:
     A reference to another resource is shown by that resource's logical name."""
     if isinstance(value, pulumi.Resource):
         return f"[resource {value._name}]"
+    if isinstance(value, dict) and DYNAMIC_PROVIDER_KEY in value:
+        # A dynamic resource's pickled provider: code, not configuration.
+        return {**{k: redact(v) for k, v in value.items()}, DYNAMIC_PROVIDER_KEY: "[dynamic provider code]"}
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
             inner = value["value"]
@@ -164,6 +190,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.existing = existing
         self.invoked: list[str] = []
+        self.answers: list[tuple[str, dict[str, Any]]] = []  # (invoke token, placeholder answer)
         self.read: list[tuple[str, str]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -190,7 +217,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
             )
         self.invoked.append(args.token)
-        return answer(unwrap(args.args)), []
+        result = answer(unwrap(args.args))
+        self.answers.append((args.token, result))
+        return result, []
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pulumi
 import yaml
 
 from builders.k8s_monitoring import node_requests
-from tools.mocks import INVOKES, PLACEHOLDER_STACK, Registration, placeholder_object, redact
+from tools.mocks import Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -109,7 +109,7 @@ def write_outputs(run: ProgramRun, out: Path) -> list[dict[str, Any]]:
     (out / "resources.json").write_text(json.dumps(records, indent=2) + "\n")
     placeholders = {
         "note": "Offline synth: these lookups were answered with placeholders, not real data.",
-        "lookups": {token: PLACEHOLDER_STACK for token in sorted(set(run.mocks.invoked)) if token in INVOKES},
+        "lookups": [{"invoke": token, "answer": answer} for token, answer in run.mocks.answers],
         "cluster_reads": {
             f"{type_} {resource_id}": placeholder_object(type_, resource_id)
             for type_, resource_id in sorted(set(run.mocks.read))

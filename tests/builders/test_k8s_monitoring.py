@@ -175,14 +175,25 @@ TOGGLE_EFFECTS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "annotation_autodiscovery": ({"annotationAutodiscovery"}, set(), set()),
     "application_observability": ({"applicationObservability"}, set(), {"alloy-receiver"}),
     "collector_self_metrics": ({"integrations"}, set(), set()),
+    # Grafana-side features: nothing in the cluster changes (test below).
+    "alerting": (set(), set(), set()),
+    "dashboards": (set(), set(), set()),
 }
+GRAFANA_SIDE = ("alerting", "dashboards")
 
 
 def test_every_toggle_is_covered() -> None:
     assert set(TOGGLE_EFFECTS) == {f.name for f in dataclasses.fields(FeatureToggles)}
 
 
-@pytest.mark.parametrize("toggle", sorted(TOGGLE_EFFECTS))
+@pytest.mark.parametrize("toggle", GRAFANA_SIDE)
+def test_grafana_side_toggles_leave_the_helm_values_alone(toggle: str) -> None:
+    base = make_spec("local")
+    changed = make_spec("local", features=FeatureToggles(**{toggle: False}))
+    assert build_values(changed) == build_values(base)
+
+
+@pytest.mark.parametrize("toggle", sorted(set(TOGGLE_EFFECTS) - set(GRAFANA_SIDE)))
 def test_toggle_off_removes_its_feature(toggle: str) -> None:
     blocks, services, collectors = TOGGLE_EFFECTS[toggle]
     on = build_values(make_spec())

@@ -21,17 +21,20 @@ def test_local_synth_lists_policy_token_and_secret_with_secrets_hidden(tmp_path,
     records = json.loads((tmp_path / "resources.json").read_text())
     assert all(set(r) == {"type", "name", "parent", "provider", "inputs"} for r in records)
     by_type = {r["type"]: r for r in records}
+    providers = {r["name"]: r for r in records if r["type"] == "pulumi:providers:grafana"}
 
     assert by_type["grafana:cloud/accessPolicy:AccessPolicy"]["parent"] == "grafana-cloud"
     token = by_type["grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"]
     assert token["inputs"]["expireAfter"] == "2160h"
     secret = by_type["kubernetes:core/v1:Secret"]
     assert secret["inputs"]["stringData"] == {key: "[secret]" for key in KEYS.all()}
-    assert by_type["pulumi:providers:grafana"]["inputs"]["cloudAccessPolicyToken"] == "[secret]"
+    assert providers["grafana-cloud"]["inputs"]["cloudAccessPolicyToken"] == "[secret]"
+    assert providers["grafana-stack"]["inputs"]["auth"] == "[secret]"
 
     written = "".join(p.read_text() for p in tmp_path.iterdir())
     assert PLACEHOLDER_TOKEN not in written
     assert PLACEHOLDER_SECRET not in written
+    assert "glsa_placeholder" not in written
 
     out = capsys.readouterr().out
     assert "GrafanaCloudStack grafana-cloud" in out
@@ -42,7 +45,9 @@ def test_placeholders_are_declared_as_such(tmp_path):
     synth.main(["--stack", "local", "--out", str(tmp_path)])
     placeholders = json.loads((tmp_path / "placeholders.json").read_text())
     assert "placeholders" in placeholders["note"]
-    assert placeholders["lookups"]["grafana:cloud/getStack:getStack"]["id"] == PLACEHOLDER_STACK["id"]
+    answers = {lookup["invoke"]: lookup["answer"] for lookup in placeholders["lookups"]}
+    assert answers["grafana:cloud/getStack:getStack"]["id"] == PLACEHOLDER_STACK["id"]
+    assert all("placeholder" in json.dumps(answer) for answer in answers.values())
 
 
 def test_misspelt_key_fails_with_the_programs_one_message(tmp_path, capsys):

@@ -1,0 +1,148 @@
+"""AlertRules: the LLM Judge folder's Grafana-managed rules, contact points and routing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from builders.alerts import CONDITION_REF_ID, AlertRule, AlertSpec, alert_catalog, grafana_rule_data
+from builders.notification_routing import PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT, routing
+
+EVALUATION_INTERVAL_SECONDS = 60
+
+
+@dataclass
+class AlertRulesArgs:
+    folder_uid: pulumi.Input[str]
+    namespace: str
+    services: Sequence[str]
+    sqs_queues: Sequence[str]
+    runbook_base_url: str
+    collector_token_expires_at_epoch: pulumi.Input[int]
+    prometheus_uid: pulumi.Input[str]
+    slack_webhook_url: pulumi.Input[str] | None
+    pagerduty_integration_key: pulumi.Input[str] | None
+    grafana_provider: grafana.Provider  # the stack's Grafana
+
+
+class AlertRules(pulumi.ComponentResource):
+    rule_groups: pulumi.Output[list[str]]
+    contact_points: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmjudge:observability:AlertRules", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.grafana_provider)
+
+        def spec(token_expires_at_epoch: int) -> AlertSpec:
+            return AlertSpec(
+                namespace=args.namespace,
+                services=args.services,
+                sqs_queues=args.sqs_queues,
+                collector_token_expires_at_epoch=token_expires_at_epoch,
+                runbook_base_url=args.runbook_base_url,
+            )
+
+        # Which groups exist does not depend on the token's expiry (any epoch will do); the
+        # token rule's expression does, so the rules are built once the expiry is known.
+        groups = sorted({rule.group for rule in alert_catalog(spec(1))})
+        resolved = pulumi.Output.all(args.collector_token_expires_at_epoch, args.prometheus_uid)
+
+        def rules_of(group: str) -> pulumi.Output[list[grafana.alerting.RuleGroupRuleArgs]]:
+            return resolved.apply(
+                lambda r: [_rule_args(rule, r[1]) for rule in alert_catalog(spec(r[0])) if rule.group == group]
+            )
+
+        for group in groups:
+            grafana.alerting.RuleGroup(
+                f"{name}-{group}",
+                name=group,
+                folder_uid=args.folder_uid,
+                interval_seconds=EVALUATION_INTERVAL_SECONDS,
+                rules=rules_of(group),
+                opts=child,
+            )
+
+        contact_points = []
+        if args.slack_webhook_url is not None:
+            contact_points.append(
+                grafana.alerting.ContactPoint(
+                    f"{name}-slack",
+                    name=SLACK_CONTACT_POINT,
+                    slacks=[grafana.alerting.ContactPointSlackArgs(url=args.slack_webhook_url)],
+                    opts=child,
+                )
+            )
+        if args.pagerduty_integration_key is not None:
+            contact_points.append(
+                grafana.alerting.ContactPoint(
+                    f"{name}-pagerduty",
+                    name=PAGERDUTY_CONTACT_POINT,
+                    pagerduties=[
+                        grafana.alerting.ContactPointPagerdutyArgs(
+                            integration_key=args.pagerduty_integration_key
+                        )
+                    ],
+                    opts=child,
+                )
+            )
+        plan = routing(
+            has_pagerduty=args.pagerduty_integration_key is not None,
+            has_slack=args.slack_webhook_url is not None,
+        )
+        # Grafana has one notification policy tree per organization: this resource owns it,
+        # and `pulumi destroy` resets it to Grafana's default.
+        grafana.alerting.NotificationPolicy(
+            f"{name}-routing",
+            contact_point=plan.default_contact_point,
+            group_bies=list(plan.group_by),
+            policies=[
+                grafana.alerting.NotificationPolicyPolicyArgs(
+                    matchers=[
+                        grafana.alerting.NotificationPolicyPolicyMatcherArgs(
+                            label="severity", match="=", value=route.severity
+                        )
+                    ],
+                    contact_point=route.contact_point,
+                )
+                for route in plan.routes
+            ],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=contact_points)),
+        )
+
+        self.rule_groups = pulumi.Output.from_input(groups)
+        self.contact_points = pulumi.Output.from_input(sorted({route.contact_point for route in plan.routes}))
+        self.register_outputs(
+            {
+                "rule_groups": self.rule_groups,
+                "contact_points": self.contact_points,
+            }
+        )
+
+
+def _rule_args(rule: AlertRule, prometheus_uid: str) -> grafana.alerting.RuleGroupRuleArgs:
+    return grafana.alerting.RuleGroupRuleArgs(
+        uid=rule.uid,
+        name=rule.title,
+        condition=CONDITION_REF_ID,
+        for_=rule.for_,
+        labels=rule.all_labels,
+        annotations=rule.annotations,
+        no_data_state=rule.no_data_state,
+        exec_err_state=rule.exec_err_state,
+        datas=[
+            grafana.alerting.RuleGroupRuleDataArgs(
+                ref_id=step["refId"],
+                query_type=step["queryType"],
+                datasource_uid=step["datasourceUid"],
+                relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
+                    from_=step["relativeTimeRange"]["from"], to=step["relativeTimeRange"]["to"]
+                ),
+                model=json.dumps(step["model"]),
+            )
+            for step in grafana_rule_data(rule, prometheus_uid)
+        ],
+    )

@@ -1,0 +1,72 @@
+"""Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from builders.dashboards import DataSources, llm_judge_dashboard
+from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
+from dynamic.grafana_com_dashboard import GrafanaComDashboard
+
+
+@dataclass
+class DashboardsArgs:
+    folder_uid: pulumi.Input[str]
+    data_sources: pulumi.Input[DataSources]
+    services: Sequence[str]
+    namespace: str
+    sqs_queues: Sequence[str]
+    prebuilt: Sequence[PrebuiltDashboard]
+    grafana_provider: grafana.Provider  # the stack's Grafana
+
+
+class Dashboards(pulumi.ComponentResource):
+    urls: pulumi.Output[dict[str, str]]
+
+    def __init__(self, name: str, args: DashboardsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmjudge:observability:Dashboards", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.grafana_provider)
+        data_sources = pulumi.Output.from_input(args.data_sources)
+        custom = grafana.oss.Dashboard(
+            f"{name}-llm-judge",
+            folder=args.folder_uid,
+            config_json=data_sources.apply(
+                lambda ds: json.dumps(llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues))
+            ),
+            overwrite=True,
+            opts=child,
+        )
+        urls = {"llm-judge": custom.url}
+        for pinned in args.prebuilt:
+            # Downloaded on `pulumi up` (not in tests or the offline synth, where it is mocked),
+            # checked against the pinned hash, and kept in state.
+            source = GrafanaComDashboard(
+                f"{name}-{pinned.gnet_id}-source",
+                gnet_id=pinned.gnet_id,
+                revision=pinned.revision,
+                sha256=pinned.sha256,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            model = pulumi.Output.all(source.model_json, data_sources).apply(
+                lambda r: json.dumps(
+                    prepare_for_stack(
+                        json.loads(r[0]),
+                        {"DS_PROMETHEUS": r[1].prometheus_uid, "DS_LOKI": r[1].loki_uid},
+                    )
+                )
+            )
+            dashboard = grafana.oss.Dashboard(
+                f"{name}-{pinned.gnet_id}",
+                folder=args.folder_uid,
+                config_json=model,
+                overwrite=True,
+                opts=child,
+            )
+            urls[str(pinned.gnet_id)] = dashboard.url
+        self.urls = pulumi.Output.all(**urls)
+        self.register_outputs({"urls": self.urls})

@@ -1,0 +1,45 @@
+"""StackGrafana: what the alert rules and dashboards share in the stack's Grafana — the
+"LLM Judge" folder, and the uids of the data sources Grafana Cloud provisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from builders.dashboards import DataSources
+from builders.grafana_cloud import stack_data_source_names
+
+FOLDER_TITLE = "LLM Judge"
+FOLDER_UID = "llm-judge"
+
+
+@dataclass
+class StackGrafanaArgs:
+    stack_slug: str
+    grafana_provider: grafana.Provider  # the stack's Grafana (URL + service-account token)
+
+
+class StackGrafana(pulumi.ComponentResource):
+    folder_uid: pulumi.Output[str]
+    data_sources: pulumi.Output[DataSources]
+
+    def __init__(self, name: str, args: StackGrafanaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmjudge:observability:StackGrafana", name, None, opts)
+        folder = grafana.oss.Folder(
+            f"{name}-folder",
+            title=FOLDER_TITLE,
+            uid=FOLDER_UID,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.grafana_provider),
+        )
+        lookup = pulumi.InvokeOutputOptions(parent=self, provider=args.grafana_provider)
+        uids = {
+            kind: grafana.oss.get_data_source_output(name=source, opts=lookup).uid
+            for kind, source in stack_data_source_names(args.stack_slug).items()
+        }
+        self.folder_uid = folder.uid
+        self.data_sources = pulumi.Output.all(uids["prometheus"], uids["loki"], uids["tempo"]).apply(
+            lambda r: DataSources(prometheus_uid=r[0], loki_uid=r[1], tempo_uid=r[2])
+        )
+        self.register_outputs({"folder_uid": self.folder_uid})
