@@ -32,7 +32,6 @@ from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
 from components.namespace import AppNamespace, AppNamespaceArgs
 
-
 RoleArn = tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
 
 

@@ -53,7 +53,9 @@ class AlertRules(pulumi.ComponentResource):
 
         def rules_of(group: str) -> pulumi.Output[list[grafana.alerting.RuleGroupRuleArgs]]:
             return resolved.apply(
-                lambda r: [_rule_args(rule, r[1]) for rule in alert_catalog(spec(r[0])) if rule.group == group]
+                lambda r: [
+                    _rule_args(rule, r[1]) for rule in alert_catalog(spec(r[0])) if rule.group == group
+                ],
             )
 
         for group in groups:
