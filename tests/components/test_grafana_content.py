@@ -1,0 +1,154 @@
+"""Alert rules, contact points, routing and dashboards in the stack's Grafana, under mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+
+from builders.config import epoch_seconds
+from builders.grafana_com import dashboards_for_stack
+from builders.notification_routing import DEFAULT_CONTACT_POINT, PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT
+from tests.support import by_type, config_for, one, prepared, settled
+from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, computed_outputs
+from tools.program import prepare
+
+RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
+CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
+POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
+TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
+PROM_UID = "placeholder-prom"  # what the data-source lookup answers under mocks
+
+
+def with_secrets(**secrets: str):
+    config, secret_keys = config_for("local")
+    for key, value in secrets.items():
+        config[f"llm-judge-observability:{key}"] = value
+        secret_keys = [*secret_keys, f"llm-judge-observability:{key}"]
+    return prepare("local", config, secret_keys).start()
+
+
+def rules(run) -> list[dict]:
+    return [rule for group in by_type(run, RULE_GROUP) for rule in group.inputs["rules"]]
+
+
+def routes(run) -> dict[str, str]:
+    policy = one(run, POLICY)
+    return {p["matchers"][0]["value"]: p["contactPoint"] for p in policy.inputs["policies"]}
+
+
+@pulumi.runtime.test
+def test_rules_query_the_stacks_prometheus_through_a_threshold_condition():
+    run = prepared("local").start()
+
+    def check(run):
+        groups = by_type(run, RULE_GROUP)
+        assert all(g.inputs["folderUid"] == "llm-judge" for g in groups)
+        assert rules(run)
+        for rule in rules(run):
+            assert rule["condition"] == "C"
+            assert [d["refId"] for d in rule["datas"]] == ["A", "B", "C"]
+            assert rule["datas"][0]["datasourceUid"] == PROM_UID
+            assert rule["labels"]["severity"] in {"critical", "warning"}
+            assert {"summary", "description", "runbook_url"} <= set(rule["annotations"])
+            assert rule["noDataState"] and rule["execErrState"]
+            json.loads(rule["datas"][0]["model"])  # the model is JSON text
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_token_rule_is_built_from_the_real_token_expiry():
+    run = prepared("local").start()
+
+    def check(run):
+        token = one(run, TOKEN)
+        # The expiry is what the (mock) provider computed for the token: clock + lifetime.
+        expiry = epoch_seconds(computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"])
+        (token_rule,) = [r for r in rules(run) if "time()" in json.loads(r["datas"][0]["model"])["expr"]]
+        assert f"vector({expiry})" in json.loads(token_rule["datas"][0]["model"])["expr"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_no_queue_rules_without_sqs_on_local():
+    run = prepared("local").start()
+    return settled(run, lambda run: _none_about_queues(run))
+
+
+def _none_about_queues(run) -> None:
+    assert all("aws_sqs" not in json.loads(r["datas"][0]["model"])["expr"] for r in rules(run))
+
+
+@pulumi.runtime.test
+def test_eks_has_the_queue_backlog_rule():
+    run = prepared("eks").start()
+
+    def check(run):
+        exprs = [json.loads(r["datas"][0]["model"])["expr"] for r in rules(run)]
+        assert any('dimension_QueueName="inference_queue"' in e for e in exprs)
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_without_integrations_everything_routes_to_the_default_contact_point():
+    run = prepared("local").start()
+
+    def check(run):
+        assert by_type(run, CONTACT_POINT) == []
+        assert routes(run) == {"critical": DEFAULT_CONTACT_POINT, "warning": DEFAULT_CONTACT_POINT}
+        assert one(run, POLICY).inputs["contactPoint"] == DEFAULT_CONTACT_POINT
+        assert one(run, POLICY).inputs["groupBies"] == ["alertname", "job"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_critical_to_pagerduty_warning_to_slack_with_secrets_kept_secret():
+    run = with_secrets(slackWebhookUrl="https://hooks.example/T0/B0/x", pagerdutyIntegrationKey="pd-key-123")
+
+    def check(run):
+        points = {p.inputs["name"]: p for p in by_type(run, CONTACT_POINT)}
+        assert set(points) == {SLACK_CONTACT_POINT, PAGERDUTY_CONTACT_POINT}
+        # A list holding a secret travels as one secret: the whole block is hidden.
+        slacks = points[SLACK_CONTACT_POINT].inputs["slacks"]
+        pagerduties = points[PAGERDUTY_CONTACT_POINT].inputs["pagerduties"]
+        for block in (slacks, pagerduties):
+            assert isinstance(block, dict) and block.get(SECRET_SIG_KEY) == SECRET_SIG
+        assert slacks["value"][0]["url"] == "https://hooks.example/T0/B0/x"
+        assert pagerduties["value"][0]["integrationKey"] == "pd-key-123"
+        assert routes(run) == {"critical": PAGERDUTY_CONTACT_POINT, "warning": SLACK_CONTACT_POINT}
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_dashboards_use_the_stacks_data_source_uids_and_the_folder():
+    run = prepared("local").start()
+
+    def check(run):
+        dashboards = {d.name: d for d in by_type(run, DASHBOARD)}
+        custom = json.loads(dashboards["dashboards-llm-judge"].inputs["configJson"])
+        assert custom["uid"] == "llm-judge"
+        assert PROM_UID in json.dumps(custom) and "placeholder-logs" in json.dumps(custom)
+        for pinned in dashboards_for_stack("local"):
+            model = dashboards[f"dashboards-{pinned.gnet_id}"].inputs["configJson"]
+            assert "${DS_PROMETHEUS}" not in model and PROM_UID in model
+            assert "__inputs" not in json.loads(model)
+        assert all(d.inputs["folder"] == "llm-judge" for d in dashboards.values())
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_features_turn_grafana_content_off():
+    run = prepared("local", features='{"alerting": false, "dashboards": false}').start()
+
+    def check(run):
+        assert by_type(run, RULE_GROUP) == [] and by_type(run, DASHBOARD) == []
+        assert by_type(run, "grafana:cloud/stackServiceAccount:StackServiceAccount") == []
+
+    return settled(run, check)
