@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from builders.k8s_monitoring import METRICS_DESTINATION
+from builders.k8s_monitoring import METRICS_RECEIVER
 
 SQS_NAMESPACE = "AWS/SQS"
 
@@ -125,21 +125,6 @@ def validate_region(region: str) -> str:
     if not isinstance(region, str) or not _REGION.match(region):
         raise ValueError(f"AWS region {region!r} is invalid: expected a region code such as 'us-east-1'")
     return region
-
-
-def remote_write_receiver(destination: str) -> str:
-    """The receiver of the `prometheus.remote_write` component k8s-monitoring renders for a destination.
-
-    The chart names it with `helper.alloy_name`: lower-case, ' ' and '-' replaced by '_'
-    (charts/k8s-monitoring/templates/_helpers.tpl, used in templates/destinations/_destination_prometheus.tpl:
-    `prometheus.remote_write {{ include "helper.alloy_name" $.destinationName | quote }}`).
-    """
-    return f"prometheus.remote_write.{destination.lower().replace(' ', '_').replace('-', '_')}.receiver"
-
-
-# What extraConfig on the metrics collector forwards to; present there because the values builder
-# sets `includeDestinations: [grafana-cloud-metrics]` whenever extraConfig is set.
-METRICS_RECEIVER = remote_write_receiver(METRICS_DESTINATION)
 
 
 def _quote(text: str) -> str:

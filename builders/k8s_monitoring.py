@@ -24,9 +24,20 @@ Values = dict[str, Any]
 METRICS_DESTINATION = "grafana-cloud-metrics"
 LOGS_DESTINATION = "grafana-cloud-logs"
 TRACES_DESTINATION = "grafana-cloud-traces"
-# The chart names each destination's Alloy component after the destination, '-' becoming '_';
-# extra Alloy config on the metrics collector forwards samples here.
-METRICS_RECEIVER = f"prometheus.remote_write.{METRICS_DESTINATION.replace('-', '_')}.receiver"
+
+
+def remote_write_receiver(destination: str) -> str:
+    """The receiver of the `prometheus.remote_write` component the chart renders for a destination.
+
+    The chart names it with `helper.alloy_name`: lower-case, ' ' and '-' replaced by '_'
+    (templates/_helpers.tpl, used in templates/destinations/_destination_prometheus.tpl).
+    """
+    return f"prometheus.remote_write.{destination.lower().replace(' ', '_').replace('-', '_')}.receiver"
+
+
+# What extra Alloy config on the metrics collector forwards to; it exists there because
+# `build_values` sets `includeDestinations: [METRICS_DESTINATION]` whenever that config is set.
+METRICS_RECEIVER = remote_write_receiver(METRICS_DESTINATION)
 
 
 @dataclass(frozen=True)

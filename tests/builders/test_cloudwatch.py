@@ -8,17 +8,15 @@ import pytest
 
 from builders import cloudwatch, k8s_monitoring
 from builders.cloudwatch import (
-    METRICS_RECEIVER,
     QUEUE_LABEL,
     SQS_METRICS,
     alloy_config,
     metric_names,
     prometheus_metric_name,
-    remote_write_receiver,
     validate_queue_name,
     validate_region,
 )
-from builders.k8s_monitoring import METRICS_DESTINATION
+from builders.k8s_monitoring import METRICS_DESTINATION, METRICS_RECEIVER, remote_write_receiver
 
 QUEUES = ["inference_queue", "judge-queue", "results.fifo"]
 
