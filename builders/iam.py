@@ -14,7 +14,7 @@ STS_AUDIENCE = "sts.amazonaws.com"
 
 # CloudWatch's metric reads and the tagging API's GetResources accept no resource ARNs, only "*":
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_resourcegroupstaggingapi.html
 CLOUDWATCH_READ_ACTIONS = (
     "cloudwatch:GetMetricData",
     "cloudwatch:GetMetricStatistics",

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from builders.app_instrumentation import DEFAULT_SERVICES, KEY_TRACES_ENDPOINT
+from builders.features import FeatureToggles
 from builders.k8s_monitoring_names import monitoring_names
-from components.alloy_monitoring import RELEASE_NAME
+from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring, AlloyMonitoringArgs
+from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
 from tests.support import by_type, config_for, one, settled
 from tools.program import prepare
 
@@ -167,3 +170,50 @@ def test_missing_app_config_key_is_one_clear_error():
 def test_app_config_that_is_not_json_is_refused_naming_it():
     with pytest.raises(Exception, match=r"ConfigMap llm-judge/appconfig key appconfig\.json"):
         deploy(cluster(app_config="not: json"))
+
+
+@pulumi.runtime.test
+def test_endpoint_follows_the_release_name():
+    prepare("local", {}, [])
+    provider = k8s.Provider("k")
+    monitoring = AlloyMonitoring(
+        "mon",
+        AlloyMonitoringArgs(
+            cluster_name="c1",
+            namespace="llm-judge",
+            platform="local",
+            chart_version="4.4.0",
+            features=FeatureToggles(),
+            prometheus_url="https://prometheus.example/api/prom/push",
+            loki_url="https://logs.example/loki/api/v1/push",
+            otlp_url="https://otlp.example/otlp",
+            k8s_provider=provider,
+            release_name="observability",
+        ),
+    )
+    apps = AppInstrumentation(
+        "apps",
+        AppInstrumentationArgs(
+            namespace="llm-judge",
+            services=DEFAULT_SERVICES,
+            receiver_host=monitoring.receiver_host,
+            otlp_grpc_port=monitoring.otlp_grpc_port,
+            otlp_http_port=monitoring.otlp_http_port,
+            deployment_environment="dev",
+            cluster_name="c1",
+            trace_sample_rate=0.5,
+            export_logs_to_loki=True,
+            metrics_enabled=True,
+            app_config_map="appconfig",
+            app_config_key="appconfig.json",
+            k8s_provider=provider,
+        ),
+    )
+    expected = "http://observability-alloy-receiver.llm-judge.svc.cluster.local:4318"
+    return pulumi.Output.all(apps.otlp_endpoint, apps.traces_endpoint).apply(
+        lambda endpoints: _assert_equal(endpoints, [expected, f"{expected}/v1/traces"])
+    )
+
+
+def _assert_equal(actual, expected) -> None:
+    assert actual == expected

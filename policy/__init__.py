@@ -1,0 +1,1 @@
+"""The project's Pulumi policy pack: rules in `policy/rules.py`, the pack in `policy/__main__.py`."""

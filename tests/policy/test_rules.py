@@ -1,0 +1,531 @@
+"""The policy pack's rules on hand-written inputs, including the eks shapes (IRSA, IAM documents).
+
+Imports policy/rules.py only: policy/__main__.py starts the analyzer server when imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from policy import rules
+from policy.rules import (
+    RULES,
+    SECRET_MARKER,
+    collector_scopes,
+    container_resources,
+    is_credential_key,
+    least_privilege,
+    literal_credentials,
+    pinned_chart_version,
+    policy_validation,
+    web_identity_trust,
+)
+
+SECRET = "kubernetes:core/v1:Secret"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+SUB = "system:serviceaccount:llm-judge:grafana-k8s-monitoring-alloy-metrics"
+RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
+
+
+# --- (a) credentials ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "GRAFANA_CLOUD_API_KEY",
+        "password",
+        "adminPassword",
+        "token",
+        "bearer_token",
+        "client-secret",
+        "accessKey",
+    ],
+)
+def test_credential_keys(key: str) -> None:
+    assert is_credential_key(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "passwordKey",
+        "usernameKey",
+        "password_key",
+        "username_key",
+        "tokenKey",
+        "existingSecretName",
+        "existingSecret",
+        "secretName",
+        "secretKeyRef",
+        "tokenFile",
+        "passwordFrom",
+        "GRAFANA_CLOUD_PROMETHEUS_USER",
+        "GRAFANA_CLOUD_OTLP_ENDPOINT",
+        "url",
+    ],
+)
+def test_reference_and_plain_keys(key: str) -> None:
+    assert not is_credential_key(key)
+
+
+def _secret(string_data: Any = None, data: Any = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"metadata": {"name": "grafana-cloud-credentials"}}
+    if string_data is not None:
+        props["stringData"] = string_data
+    if data is not None:
+        props["data"] = data
+    return props
+
+
+def test_secret_from_secret_outputs_passes() -> None:
+    props = _secret({"GRAFANA_CLOUD_API_KEY": SECRET_MARKER, "GRAFANA_CLOUD_OTLP_ENDPOINT": "https://otlp"})
+    assert literal_credentials(SECRET, props, "creds") == []
+    # synth: a map holding one secret arrives wrapped whole
+    assert literal_credentials(SECRET, _secret(SECRET_MARKER), "creds") == []
+
+
+def test_secret_with_literal_credential_is_refused() -> None:
+    found = literal_credentials(SECRET, _secret({"GRAFANA_CLOUD_API_KEY": "glc_abc123"}), "creds")
+    assert len(found) == 1
+    assert "Secret 'creds'" in found[0] and "stringData.GRAFANA_CLOUD_API_KEY" in found[0]
+    assert "secret Output" in found[0]
+
+
+def test_secret_data_is_checked_base64_decoded() -> None:
+    encoded = base64.b64encode(b"changeme").decode()
+    live = literal_credentials(SECRET, _secret(data={"PASSWORD": encoded}), "db", secrets_visible=False)
+    assert live and "placeholder" in live[0]
+    assert literal_credentials(SECRET, _secret(data={"PASSWORD": SECRET_MARKER}), "db") == []
+
+
+def test_live_pack_cannot_see_secretness_so_only_refuses_placeholders() -> None:
+    # pulumi-policy hands validators the plaintext of secret inputs: a real token must pass live
+    real = _secret({"GRAFANA_CLOUD_API_KEY": "glc_eyJvIjoiMTIzNDU2In0="})
+    assert literal_credentials(SECRET, real, "creds", secrets_visible=False) == []
+    for placeholder in ("changeme", "TODO", "<your token>", "xxxx", "${TOKEN}"):
+        props = _secret({"GRAFANA_CLOUD_API_KEY": placeholder})
+        assert literal_credentials(SECRET, props, "creds", secrets_visible=False), placeholder
+
+
+def test_empty_and_non_credential_values_pass() -> None:
+    props = _secret({"PASSWORD": "", "GRAFANA_CLOUD_LOKI_USER": "123456", "TOKEN_PATH": "/var/run/token"})
+    assert literal_credentials(SECRET, props, "x") == []
+
+
+def _release(values: dict[str, Any], version: Any = "4.4.0", chart: str = "k8s-monitoring") -> dict[str, Any]:
+    return {"chart": chart, "version": version, "name": "grafana-k8s-monitoring", "values": values}
+
+
+def test_helm_values_referencing_a_secret_pass() -> None:
+    values = {
+        "destinations": {
+            "grafana-cloud-metrics": {
+                "type": "prometheus",
+                "auth": {"type": "basic", "usernameKey": "USER", "passwordKey": "GRAFANA_CLOUD_API_KEY"},
+                "secret": {"create": False, "name": "grafana-cloud-credentials", "namespace": "llm-judge"},
+            }
+        },
+        "telemetryServices": {
+            "opencost": {
+                "opencost": {
+                    "prometheus": {
+                        "existingSecretName": "grafana-cloud-credentials",
+                        "username_key": "USER",
+                        "password_key": "GRAFANA_CLOUD_API_KEY",
+                    }
+                }
+            }
+        },
+    }
+    assert literal_credentials(RELEASE, _release(values), "k8s-monitoring-release") == []
+
+
+def test_helm_values_with_literal_credentials_are_refused() -> None:
+    values = {
+        "destinations": {"m": {"auth": {"type": "basic", "username": "123", "password": "glc_abc"}}},
+        "grafana": {"adminPassword": "hunter2", "apiKey": SECRET_MARKER},
+        "list": [{"token": "abc"}],
+    }
+    found = literal_credentials(RELEASE, _release(values), "rel")
+    paths = sorted(re.findall(r"values\.(\S+) is", " ".join(found)))
+    assert paths == ["destinations.m.auth.password", "grafana.adminPassword", "list.0.token"]
+    assert all("reference a Kubernetes Secret" in f for f in found)
+
+
+def test_secrets_manager_secret_string() -> None:
+    version = "aws:secretsmanager/secretVersion:SecretVersion"
+    assert literal_credentials(version, {"secretString": SECRET_MARKER}, "v") == []
+    assert literal_credentials(version, {"secretString": '{"GRAFANA_CLOUD_API_KEY": "glc_x"}'}, "v")
+    live = {"secretString": json.dumps({"GRAFANA_CLOUD_API_KEY": "changeme"})}
+    assert literal_credentials(version, live, "v", secrets_visible=False)
+    real = {"secretString": json.dumps({"GRAFANA_CLOUD_API_KEY": "glc_real"})}
+    assert literal_credentials(version, real, "v", secrets_visible=False) == []
+
+
+# --- (b) IRSA trust policies (JSON strings, as the eks stack passes them) ----------------------
+
+
+def _trust(condition: dict[str, Any] | None, action: Any = "sts:AssumeRoleWithWebIdentity") -> str:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Federated": PROVIDER_ARN},
+        "Action": action,
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_irsa_trust_with_sub_and_aud_passes() -> None:
+    policy = _trust({"StringEquals": {f"{ISSUER}:sub": SUB, f"{ISSUER}:aud": "sts.amazonaws.com"}})
+    assert web_identity_trust(ROLE, {"assumeRolePolicy": policy}, "alloy-metrics") == []
+    # a map instead of a string, and a list of exact subjects
+    both = {"StringEquals": {f"{ISSUER}:sub": [SUB, SUB + "-2"], f"{ISSUER}:aud": ["sts.amazonaws.com"]}}
+    assert web_identity_trust(ROLE, {"assumeRolePolicy": json.loads(_trust(both))}, "r") == []
+
+
+def test_irsa_trust_without_aud_is_refused() -> None:
+    policy = _trust({"StringEquals": {f"{ISSUER}:sub": SUB}})
+    found = web_identity_trust(ROLE, {"assumeRolePolicy": policy}, "alloy-metrics")
+    assert len(found) == 1
+    assert "Role 'alloy-metrics'" in found[0] and f"['{ISSUER}:aud'] = 'sts.amazonaws.com'" in found[0]
+
+
+def test_irsa_trust_without_sub_or_condition_is_refused() -> None:
+    no_sub = web_identity_trust(
+        ROLE, {"assumeRolePolicy": _trust({"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}})}
+    )
+    assert len(no_sub) == 1 and ":sub" in no_sub[0]
+    assert len(web_identity_trust(ROLE, {"assumeRolePolicy": _trust(None)})) == 2
+
+
+def test_irsa_trust_with_wildcard_or_stringlike_sub_is_refused() -> None:
+    like = {"StringLike": {f"{ISSUER}:sub": "system:serviceaccount:llm-judge:*"}}
+    like["StringEquals"] = {f"{ISSUER}:aud": "sts.amazonaws.com"}
+    assert web_identity_trust(ROLE, {"assumeRolePolicy": _trust(like)})  # StringLike does not count
+    wild = {
+        "StringEquals": {
+            f"{ISSUER}:sub": "system:serviceaccount:llm-judge:*",
+            f"{ISSUER}:aud": "sts.amazonaws.com",
+        }
+    }
+    assert any("wildcards" in f for f in web_identity_trust(ROLE, {"assumeRolePolicy": _trust(wild)}))
+    other_issuer = {
+        "StringEquals": {"oidc.example.com:sub": SUB, "oidc.example.com:aud": "sts.amazonaws.com"}
+    }
+    assert len(web_identity_trust(ROLE, {"assumeRolePolicy": _trust(other_issuer)})) == 2
+
+
+def test_wildcard_action_trust_counts_as_web_identity() -> None:
+    assert web_identity_trust(ROLE, {"assumeRolePolicy": _trust(None, action=["sts:*"])})
+
+
+def test_non_web_identity_roles_and_bad_documents() -> None:
+    service = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    assert web_identity_trust(ROLE, {"assumeRolePolicy": json.dumps(service)}, "cluster") == []
+    assert "not valid JSON" in web_identity_trust(ROLE, {"assumeRolePolicy": "{nope"}, "r")[0]
+    assert web_identity_trust(POLICY, {"policy": "{}"}) == []
+
+
+# --- (c) IAM policies ----------------------------------------------------------------------------
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:llm-judge/grafana-cloud-AbCdEf"
+
+
+def test_cloudwatch_exporter_and_secret_reader_policies_pass() -> None:
+    cloudwatch = _policy(
+        {
+            "Effect": "Allow",
+            "Action": [
+                "tag:GetResources",
+                "cloudwatch:GetMetricData",
+                "cloudwatch:GetMetricStatistics",
+                "cloudwatch:ListMetrics",
+            ],
+            "Resource": "*",
+        }
+    )
+    assert least_privilege(POLICY, {"policy": cloudwatch}, "alloy-cloudwatch") == []
+    reader = _policy(
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": [SECRET_ARN],
+        }
+    )
+    assert least_privilege(ROLE_POLICY, {"policy": reader}, "external-secrets") == []
+    deny_all = _policy({"Effect": "Deny", "Action": "*", "Resource": "*"})
+    assert least_privilege(POLICY, {"policy": deny_all}) == []
+
+
+@pytest.mark.parametrize("action", ["*", "secretsmanager:*", "secretsmanager:Get*", "s3:?etObject"])
+def test_wildcard_actions_are_refused(action: str) -> None:
+    found = least_privilege(
+        POLICY, {"policy": _policy({"Effect": "Allow", "Action": action, "Resource": SECRET_ARN})}, "p"
+    )
+    assert found and "wildcard action" in found[0] and "Policy 'p'" in found[0]
+
+
+def test_star_resource_for_resource_level_actions_is_refused() -> None:
+    policy = _policy(
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "cloudwatch:ListMetrics"],
+            "Resource": "*",
+        }
+    )
+    found = least_privilege(ROLE_POLICY, {"policy": policy}, "eso")
+    assert len(found) == 1 and "['secretsmanager:GetSecretValue']" in found[0]
+
+
+def test_not_action_and_inline_role_policies() -> None:
+    not_action = _policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
+    assert any("NotAction" in f for f in least_privilege(POLICY, {"policy": not_action}))
+    role = {
+        "assumeRolePolicy": "{}",
+        "inlinePolicies": [
+            {"name": "all", "policy": _policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})}
+        ],
+    }
+    found = least_privilege(ROLE, role, "r")
+    assert found and "inlinePolicies[0].policy" in found[0]
+
+
+def test_statement_as_a_single_object() -> None:
+    document = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}}
+    assert len(least_privilege(POLICY, {"policy": document})) == 2
+
+
+# --- (d) chart versions ------------------------------------------------------------------------
+
+
+def test_exact_chart_version_passes() -> None:
+    assert pinned_chart_version(RELEASE, _release({}), "r") == []
+
+
+@pytest.mark.parametrize(
+    "version", [None, "", "latest", "^4.4.0", "~4.4", ">=4.0.0", "4.x", "4.4", "4.4.0-rc.1", "v4.4.0"]
+)
+def test_unpinned_chart_versions_are_refused(version: Any) -> None:
+    props = _release({}, version=version)
+    if version is None:
+        del props["version"]
+    found = pinned_chart_version(RELEASE, props, "k8s-monitoring-release")
+    assert found and "'k8s-monitoring'" in found[0] and "MAJOR.MINOR.PATCH" in found[0]
+
+
+# --- (e) resources --------------------------------------------------------------------------------
+
+
+def _deployment(
+    container: dict[str, Any], kind: str = "kubernetes:apps/v1:Deployment"
+) -> tuple[str, dict[str, Any]]:
+    return kind, {"metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": [container]}}}}
+
+
+def test_containers_with_requests_and_limits_pass() -> None:
+    assert container_resources(*_deployment({"name": "app", "image": "app:1", "resources": RESOURCES})) == []
+    # a patch that only adds env to a container defined elsewhere has nothing to check
+    patch = _deployment(
+        {"name": "app", "env": [{"name": "A", "value": "1"}]}, "kubernetes:apps/v1:DeploymentPatch"
+    )
+    assert container_resources(*patch) == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:apps/v1:DaemonSet",
+        "kubernetes:apps/v1:DeploymentPatch",
+    ],
+)
+def test_containers_without_resources_are_refused(kind: str) -> None:
+    limits_only = {"limits": RESOURCES["limits"]}
+    found = container_resources(
+        *_deployment({"name": "app", "image": "app:1", "resources": limits_only}, kind)
+    )
+    assert found == [
+        f"{kind.rsplit(':', 1)[-1]} 'web': container 'app' has no resources requests.cpu, requests.memory"
+    ]
+
+
+def test_pods_and_init_containers() -> None:
+    pod = {
+        "metadata": {"name": "p"},
+        "spec": {"initContainers": [{"name": "init", "image": "busybox"}], "containers": []},
+    }
+    assert "container 'init'" in container_resources("kubernetes:core/v1:Pod", pod)[0]
+
+
+def _monitoring_values() -> dict[str, Any]:
+    return {
+        "collectors": {
+            "alloy-metrics": {"alloy": {"resources": RESOURCES}, "presets": ["clustered", "statefulset"]},
+            "alloy-logs": {"alloy": {"resources": RESOURCES}},
+        },
+        "telemetryServices": {
+            "kube-state-metrics": {"deploy": True, "resources": RESOURCES},
+            "opencost": {"deploy": True, "opencost": {"exporter": {"resources": RESOURCES}}},
+            "kepler": {"deploy": False},
+        },
+        "alloy-operator": {"resources": RESOURCES},
+    }
+
+
+def test_k8s_monitoring_workloads_with_resources_pass() -> None:
+    assert container_resources(RELEASE, _release(_monitoring_values()), "k8s-monitoring-release") == []
+
+
+def test_k8s_monitoring_workloads_without_resources_are_refused() -> None:
+    values = _monitoring_values()
+    values["collectors"]["alloy-logs"]["alloy"]["resources"] = {"requests": RESOURCES["requests"]}
+    del values["telemetryServices"]["opencost"]["opencost"]["exporter"]["resources"]
+    values["telemetryServices"]["node-exporter"] = {"deploy": True}
+    values["alloy-operator"] = {}
+    found = container_resources(RELEASE, _release(values), "rel")
+    assert found == [
+        "Release 'rel': values.collectors.alloy-logs.alloy.resources lacks limits.cpu, limits.memory",
+        "Release 'rel': values.telemetryServices.opencost.opencost.exporter.resources lacks "
+        "requests.cpu, requests.memory, limits.cpu, limits.memory",
+        "Release 'rel': values.telemetryServices.node-exporter.resources lacks "
+        "requests.cpu, requests.memory, limits.cpu, limits.memory",
+        "Release 'rel': values.alloy-operator.resources lacks "
+        "requests.cpu, requests.memory, limits.cpu, limits.memory",
+    ]
+
+
+def test_other_charts_values_are_not_read_as_k8s_monitoring() -> None:
+    assert (
+        container_resources(RELEASE, _release({"collectors": {"x": {}}}, chart="external-secrets"), "eso")
+        == []
+    )
+    oci = _release({"collectors": {"x": {}}}, chart="oci://ghcr.io/grafana/helm-charts/k8s-monitoring")
+    assert container_resources(RELEASE, oci, "r")
+
+
+# --- (f) Grafana Cloud scopes ----------------------------------------------------------------------
+
+
+def test_collector_scopes() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    assert collector_scopes(policy, {"scopes": list(ALLOWED_COLLECTOR_SCOPES)}, "c") == []
+    assert collector_scopes(policy, {"scopes": ["metrics:write"]}, "c") == []
+    found = collector_scopes(
+        policy, {"scopes": ["metrics:write", "metrics:read", "stacks:read"]}, "collectors"
+    )
+    assert found and "['metrics:read', 'stacks:read']" in found[0] and "AccessPolicy 'collectors'" in found[0]
+
+
+def test_allowed_scopes_are_the_builders_definition() -> None:
+    assert rules.ALLOWED_COLLECTOR_SCOPES is ALLOWED_COLLECTOR_SCOPES
+
+
+# --- the pack's wiring -----------------------------------------------------------------------------
+
+
+class _Args:
+    def __init__(self, resource_type: str, props: dict[str, Any], name: str) -> None:
+        self.resource_type, self.props, self.name = resource_type, props, name
+
+
+def test_rules_have_unique_pack_names() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[a-z0-9-]{1,100}", n) for n in names)
+
+
+def test_policy_validation_reports_live_violations_only_for_its_types() -> None:
+    rule = next(r for r in RULES if r.name == "no-literal-credentials")
+    reported: list[tuple[str, Any]] = []
+    validate = policy_validation(rule)
+    # live: a real token (plaintext of a secret Output) passes, a placeholder does not
+    validate(
+        _Args(SECRET, _secret({"API_KEY": "glc_real"}), "creds"), lambda m, u=None: reported.append((m, u))
+    )
+    assert reported == []
+    validate(
+        _Args(SECRET, _secret({"API_KEY": "changeme"}), "creds"), lambda m, u=None: reported.append((m, u))
+    )
+    assert len(reported) == 1 and reported[0][1] is None
+    validate(_Args(POLICY, {"policy": "{nope"}, "p"), lambda m, u=None: reported.append((m, u)))
+    assert len(reported) == 1
+
+
+def test_pack_entry_point_wraps_every_rule_mandatory() -> None:
+    source = (Path(rules.__file__).parent / "__main__.py").read_text()
+    assert "for rule in RULES" in source and "policy_validation(rule)" in source
+    assert source.count("EnforcementLevel.MANDATORY") == 2
+
+
+# --- the pack itself, in its own process (importing policy/__main__.py would block on its server) ---
+
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def test_live_pack_sees_secrets_as_plaintext_and_enforces_rules() -> None:
+    """Starts policy/__main__.py and calls it as the engine does: a secret input arrives wrapped,
+    and the validator sees its plaintext — hence the live rule can only refuse placeholders."""
+    pytest.importorskip("pulumi_policy", reason="pulumi-policy is installed with requirements-dev.txt")
+    import subprocess
+    import sys
+
+    import grpc
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    pack = subprocess.Popen(
+        [sys.executable, str(Path(rules.__file__).parent / "__main__.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert pack.stdout is not None
+        port = pack.stdout.readline().strip()
+        assert port.isdigit(), "the pack prints its gRPC port first"
+        stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+
+        def analyze(type_: str, props: dict[str, Any]) -> list[tuple[str, int]]:
+            struct = struct_pb2.Struct()
+            struct.update(props)
+            request = analyzer_pb2.AnalyzeRequest(
+                type=type_, properties=struct, urn=f"urn:x::{type_}::r", name="r"
+            )
+            response = stub.Analyze(request, timeout=30)
+            return [(d.policyName, d.enforcementLevel) for d in response.diagnostics]
+
+        mandatory = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
+        assert analyze(SECRET, {"stringData": {"API_KEY": {**SECRET_SIG, "value": "glc_real"}}}) == []
+        placeholder = {"stringData": {"API_KEY": {**SECRET_SIG, "value": "changeme"}}}
+        assert analyze(SECRET, placeholder) == [("no-literal-credentials", mandatory)]
+        assert analyze(RELEASE, _release({"alloy-operator": {"resources": RESOURCES}}, version="^4")) == [
+            ("helm-chart-version-pinned", mandatory)
+        ]
+    finally:
+        pack.terminate()
+        pack.wait(timeout=10)
