@@ -194,7 +194,8 @@ def test_stack_grafana_is_reached_with_the_service_account_token_as_a_secret():
         assert is_wrapped_secret(provider.inputs["auth"])
         assert provider.inputs["auth"]["value"] == "glsa_placeholder-service-account-token"
         account = one(run, "grafana:cloud/stackServiceAccount:StackServiceAccount")
-        assert account.inputs["role"] == "Editor"  # not Admin
+        # Admin of the stack's organization: the alerting provisioning API needs it.
+        assert account.inputs["role"] == "Admin"
 
     return settled(run, check)
 
