@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from builders import cloudwatch
 from builders.metric_catalog import ALLOY_INTEGRATION_JOB
+from builders.names import DNS1123_LABEL
 
 Comparison = Literal["gt", "lt"]
 Severity = Literal["critical", "warning"]
@@ -39,7 +40,6 @@ PIPELINE_GROUP = "llm-judge-pipeline"
 # Grafana's rule uid: at most 40 characters of letters, digits, '-' and '_'.
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 _UID_MAX = 40
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DURATION = re.compile(r"^([0-9]+[smhd])+$")
 
 TOKEN_WARNING_SECONDS = 14 * 24 * 3600
@@ -102,12 +102,12 @@ class AlertSpec:
     inference_queue: str = "inference_queue"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.namespace, str) or not _DNS_LABEL.match(self.namespace):
+        if not isinstance(self.namespace, str) or not DNS1123_LABEL.match(self.namespace):
             raise ValueError(f"namespace {self.namespace!r} must be a Kubernetes namespace name")
         if isinstance(self.services, str) or not self.services:
             raise ValueError(f"services {self.services!r} must be a non-empty list of service names")
         for service in self.services:
-            if not isinstance(service, str) or not _DNS_LABEL.match(service):
+            if not isinstance(service, str) or not DNS1123_LABEL.match(service):
                 raise ValueError(f"service {service!r} must be a lowercase RFC 1123 label")
         if len(set(self.services)) != len(self.services):
             raise ValueError(f"services {list(self.services)!r} contain duplicates")

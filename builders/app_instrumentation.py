@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# Aliased: the module name is also the name of our public function below.
 from builders import scrape_annotations as annotation_names
+
+# Aliased: the module name is also the name of our public function below.
+from builders.names import DNS1123_LABEL
 
 # Stable HTTP semantic conventions, stable-only. With this value the Python contrib
 # instrumentations (ASGI/FastAPI, httpx, ...) emit `http.server.request.duration` (seconds),
@@ -37,7 +39,6 @@ KEY_METRICS_ENABLED = "observability.metrics.enabled"
 
 # RFC 1123 label: what Kubernetes accepts for container names and what we accept for
 # service names (they double as OTEL_SERVICE_NAME and Deployment names).
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # A host name or IP literal without scheme, port or path.
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 # OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: `k=v,k=v`, values percent-decoded
@@ -65,7 +66,7 @@ class ServiceSpec:
     container: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _DNS_LABEL.match(self.name):
+        if not isinstance(self.name, str) or not DNS1123_LABEL.match(self.name):
             raise ValueError(f"service name {self.name!r} must be a lowercase RFC 1123 label (a-z, 0-9, '-')")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
             raise ValueError(f"service {self.name}: port {self.port!r} must be an integer in 1..65535")
@@ -81,7 +82,7 @@ class ServiceSpec:
         if self.container is None:
             # Frozen dataclass: the default is filled in once, here.
             object.__setattr__(self, "container", self.name)
-        elif not isinstance(self.container, str) or not _DNS_LABEL.match(self.container):
+        elif not isinstance(self.container, str) or not DNS1123_LABEL.match(self.container):
             raise ValueError(
                 f"service {self.name}: container {self.container!r} must be a lowercase RFC 1123 label"
             )

@@ -19,13 +19,13 @@ from typing import Any, Literal
 
 from builders.app_instrumentation import DEFAULT_SERVICES, ServiceSpec
 from builders.features import FeatureToggles
+from builders.names import DNS1123_LABEL
 
 PROJECT = "llm-judge-observability"
 
 Platform = Literal["local", "eks"]
 PLATFORMS: tuple[Platform, ...] = ("local", "eks")
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _STACK_SLUG = re.compile(r"^[a-z][a-z0-9]{1,28}$")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _DNS1123_SUBDOMAIN = re.compile(
@@ -243,7 +243,7 @@ class Setting:
     platform: Platform | None = None  # set: the setting exists only on that platform
 
 
-_DNS_LABEL = (
+_DNS_LABEL_ALLOWED = (
     "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
     "with a letter or digit, at most 63 characters"
 )
@@ -251,8 +251,8 @@ _DNS_LABEL = (
 # Every non-secret setting, in the order of the README's table.
 SETTINGS: tuple[Setting, ...] = (
     Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
-    Setting("clusterName", _matching(_DNS1123_LABEL), _DNS_LABEL, required=True),
-    Setting("namespace", _matching(_DNS1123_LABEL), _DNS_LABEL),
+    Setting("clusterName", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED, required=True),
+    Setting("namespace", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED),
     Setting("kubeContext", _non_empty, "the name of a context in your kubeconfig", True, "local"),
     Setting(
         "grafanaCloudStackSlug",

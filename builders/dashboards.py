@@ -42,6 +42,8 @@ from grafana_foundation_sdk.builders import logs, loki, nodegraph, prometheus, t
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DashboardCursorSync, DataSourceRef, VariableOption
 
+from builders.names import DNS1123_LABEL
+
 UID = "llm-judge"
 TITLE = "LLM Judge"
 TAGS = ["llm-judge"]
@@ -73,7 +75,6 @@ PERCENTILES = (0.5, 0.95, 0.99)
 
 # RFC 1123 label: Kubernetes namespace and Deployment/container names. Names are pasted into
 # PromQL/LogQL regexes and strings, so only characters that are literal there are accepted.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # SQS queue names: letters, digits, '-', '_', up to 80, FIFO queues end in ".fifo".
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
 _SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$")
@@ -118,7 +119,7 @@ def llm_judge_dashboard(
     exporter (the local stack) its panels could only say "No data".
     """
     services = _checked_services(services)
-    namespace = _checked("namespace", namespace, _DNS_LABEL)
+    namespace = _checked("namespace", namespace, DNS1123_LABEL)
     if isinstance(sqs_queues, str):
         raise ValueError("sqs_queues must be a sequence of queue names, not one string")
     queues = [_checked("SQS queue name", q, _SQS_QUEUE) for q in sqs_queues]
@@ -413,7 +414,7 @@ def _checked(label: str, value: object, pattern: re.Pattern[str]) -> str:
 def _checked_services(services: Sequence[str]) -> tuple[str, ...]:
     if isinstance(services, str):
         raise ValueError("services must be a sequence of service names, not one string")
-    names = tuple(_checked("service name", s, _DNS_LABEL) for s in services)
+    names = tuple(_checked("service name", s, DNS1123_LABEL) for s in services)
     missing = [role for role in (GATEWAY, INFERENCE, REDIS_SERVICE) if role not in names]
     if missing:
         raise ValueError(

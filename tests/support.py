@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pulumi.runtime.stack import wait_for_rpcs
 
 from builders.config import PROJECT
+from builders.features import FeatureToggles
+from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from tools.mocks import Registration
 from tools.program import ProgramRun, prepare, stack_file_config
 
@@ -57,3 +60,23 @@ def settled(run: ProgramRun, check: Callable[[ProgramRun], None]) -> Awaitable[N
         check(run)
 
     return wait_then_check()
+
+
+def alloy_monitoring(release_name: str, namespace: str = "obs-ns") -> AlloyMonitoring:
+    """An AlloyMonitoring of its own under fresh mocks, for component tests."""
+    prepare("local", {}, [])
+    return AlloyMonitoring(
+        "mon",
+        AlloyMonitoringArgs(
+            cluster_name="c1",
+            namespace=namespace,
+            platform="local",
+            chart_version="4.4.0",
+            features=FeatureToggles(),
+            prometheus_url="https://prometheus.example/api/prom/push",
+            loki_url="https://logs.example/loki/api/v1/push",
+            otlp_url="https://otlp.example/otlp",
+            k8s_provider=k8s.Provider("k"),
+            release_name=release_name,
+        ),
+    )

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.features import FeatureToggles
 from builders.k8s_monitoring_names import COLLECTORS
 from components.alloy_monitoring import (
     CHART_REPOSITORY,
     READY_TIMEOUT_SECONDS,
     RELEASE_NAME,
-    AlloyMonitoring,
-    AlloyMonitoringArgs,
 )
-from tests.support import one, prepared, settled
+from tests.support import alloy_monitoring, one, prepared, settled
 from tools.chart_check import check_values
 from tools.mocks import unwrap
-from tools.program import prepare
 from tools.synth import helm_values
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -74,28 +69,9 @@ def test_program_values_pass_the_chart_checks_and_carry_no_credential():
     return settled(run, check)
 
 
-def monitoring(release_name: str) -> AlloyMonitoring:
-    prepare("local", {}, [])
-    return AlloyMonitoring(
-        "mon",
-        AlloyMonitoringArgs(
-            cluster_name="c1",
-            namespace="obs-ns",
-            platform="local",
-            chart_version="4.4.0",
-            features=FeatureToggles(),
-            prometheus_url="https://prometheus.example/api/prom/push",
-            loki_url="https://logs.example/loki/api/v1/push",
-            otlp_url="https://otlp.example/otlp",
-            k8s_provider=k8s.Provider("k"),
-            release_name=release_name,
-        ),
-    )
-
-
 @pulumi.runtime.test
 def test_names_follow_the_release_name_and_namespace():
-    component = monitoring("obs")
+    component = alloy_monitoring("obs")
 
     def check(values):
         host, grpc, http, accounts, metrics_account = values
@@ -115,7 +91,7 @@ def test_names_follow_the_release_name_and_namespace():
 
 @pulumi.runtime.test
 def test_default_release_gives_the_designs_receiver_service():
-    component = monitoring(RELEASE_NAME)
+    component = alloy_monitoring(RELEASE_NAME)
     return component.receiver_host.apply(
         lambda host: _equal(host, "grafana-k8s-monitoring-alloy-receiver.obs-ns.svc.cluster.local")
     )

@@ -10,11 +10,10 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from builders.app_instrumentation import DEFAULT_SERVICES, KEY_TRACES_ENDPOINT
-from builders.features import FeatureToggles
 from builders.k8s_monitoring_names import monitoring_names
-from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring, AlloyMonitoringArgs
+from components.alloy_monitoring import RELEASE_NAME
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
-from tests.support import by_type, config_for, one, settled
+from tests.support import alloy_monitoring, by_type, config_for, one, settled
 from tools.program import prepare
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "appconfig.json"
@@ -174,23 +173,8 @@ def test_app_config_that_is_not_json_is_refused_naming_it():
 
 @pulumi.runtime.test
 def test_endpoint_follows_the_release_name():
-    prepare("local", {}, [])
-    provider = k8s.Provider("k")
-    monitoring = AlloyMonitoring(
-        "mon",
-        AlloyMonitoringArgs(
-            cluster_name="c1",
-            namespace="llm-judge",
-            platform="local",
-            chart_version="4.4.0",
-            features=FeatureToggles(),
-            prometheus_url="https://prometheus.example/api/prom/push",
-            loki_url="https://logs.example/loki/api/v1/push",
-            otlp_url="https://otlp.example/otlp",
-            k8s_provider=provider,
-            release_name="observability",
-        ),
-    )
+    monitoring = alloy_monitoring("observability", namespace="llm-judge")
+    provider = k8s.Provider("apps-k8s")
     apps = AppInstrumentation(
         "apps",
         AppInstrumentationArgs(
