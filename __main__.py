@@ -105,7 +105,11 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
     grafana_stack = grafana.Provider("grafana-stack", url=cloud.grafana_url, auth=cloud.grafana_token)
     stack_grafana = StackGrafana(
         "stack-grafana",
-        StackGrafanaArgs(stack_slug=config.grafana_cloud_stack_slug, grafana_provider=grafana_stack),
+        StackGrafanaArgs(
+            stack_slug=config.grafana_cloud_stack_slug,
+            grafana_provider=grafana_stack,
+            provider_credentials=[cloud.grafana_token_resource] if cloud.grafana_token_resource else [],
+        ),
     )
     queues = config.eks.sqs_queues if config.eks else ()
     services = [service.name for service in config.services]

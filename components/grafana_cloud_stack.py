@@ -40,6 +40,9 @@ class GrafanaCloudStack(pulumi.ComponentResource):
     collector_token: pulumi.Output[str]
     collector_token_expires_at: pulumi.Output[str]
     grafana_token: pulumi.Output[str] | None  # secret; None unless manage_grafana
+    # The resource behind grafana_token: lookups through a provider that uses the token must
+    # wait for it (while it is created or rotated, that provider is not configured yet).
+    grafana_token_resource: pulumi.Resource | None
 
     def __init__(
         self, name: str, args: GrafanaCloudStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -76,7 +79,10 @@ class GrafanaCloudStack(pulumi.ComponentResource):
             ),
         )
 
-        self.grafana_token = self._automation_token(name, args) if args.manage_grafana else None
+        self.grafana_token_resource = self._automation_token(name, args) if args.manage_grafana else None
+        self.grafana_token = (
+            pulumi.Output.secret(self.grafana_token_resource.key) if self.grafana_token_resource else None
+        )
         self.stack_id = stack.id
         self.grafana_url = stack.url
         self.region = stack.region_slug
@@ -103,7 +109,9 @@ class GrafanaCloudStack(pulumi.ComponentResource):
             }
         )
 
-    def _automation_token(self, name: str, args: GrafanaCloudStackArgs) -> pulumi.Output[str]:
+    def _automation_token(
+        self, name: str, args: GrafanaCloudStackArgs
+    ) -> grafana.cloud.StackServiceAccountRotatingToken:
         """A service account of the stack's Grafana and its rotating token, on the same
         lifetime and rotation as the collectors' token."""
         child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
@@ -127,4 +135,4 @@ class GrafanaCloudStack(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(additional_secret_outputs=["key"])
             ),
         )
-        return pulumi.Output.secret(token.key)
+        return token

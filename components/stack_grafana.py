@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -19,6 +20,10 @@ FOLDER_UID = "llm-judge"
 class StackGrafanaArgs:
     stack_slug: str
     grafana_provider: grafana.Provider  # the stack's Grafana (URL + service-account token)
+    # What the provider's token comes from. While it is being created or rotated the provider is
+    # unconfigured and the engine would answer lookups with nothing; depending on it makes them
+    # unknown in that preview instead, and real once the token exists.
+    provider_credentials: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class StackGrafana(pulumi.ComponentResource):
@@ -33,7 +38,9 @@ class StackGrafana(pulumi.ComponentResource):
             uid=FOLDER_UID,
             opts=pulumi.ResourceOptions(parent=self, provider=args.grafana_provider),
         )
-        lookup = pulumi.InvokeOutputOptions(parent=self, provider=args.grafana_provider)
+        lookup = pulumi.InvokeOutputOptions(
+            parent=self, provider=args.grafana_provider, depends_on=list(args.provider_credentials)
+        )
         uids = {
             kind: grafana.oss.get_data_source_output(name=source, opts=lookup).uid
             for kind, source in stack_data_source_names(args.stack_slug).items()

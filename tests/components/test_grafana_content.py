@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pulumi
+from pulumi.runtime import settings
 
-from builders.config import epoch_seconds
+from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_stack
 from builders.notification_routing import DEFAULT_CONTACT_POINT, PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT
 from tests.support import by_type, config_for, one, prepared, settled
-from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, computed_outputs
-from tools.program import prepare
+from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
+from tools.program import ProgramRun, prepare
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
@@ -150,5 +151,33 @@ def test_features_turn_grafana_content_off():
     def check(run):
         assert by_type(run, RULE_GROUP) == [] and by_type(run, DASHBOARD) == []
         assert by_type(run, "grafana:cloud/stackServiceAccount:StackServiceAccount") == []
+
+    return settled(run, check)
+
+
+class FirstPreviewMocks(PlaceholderMocks):
+    """A first preview: the stack's service-account token does not exist yet (its id is unknown)."""
+
+    def new_resource(self, args):
+        resource_id, state = super().new_resource(args)
+        if args.typ == "grafana:cloud/stackServiceAccountRotatingToken:StackServiceAccountRotatingToken":
+            return "", {}
+        return resource_id, state
+
+
+@pulumi.runtime.test
+def test_first_preview_does_not_look_up_data_sources_before_the_token_exists():
+    config, secret_keys = config_for("local")
+    mocks = FirstPreviewMocks()
+    monitor = RecordingMonitor(mocks)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="local", preview=True, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    run = ProgramRun(stack="local", mocks=mocks, monitor=monitor).start()
+
+    def check(run):
+        # An unconfigured provider would answer the lookup with nothing and the run would fail.
+        assert "grafana:oss/getDataSource:getDataSource" not in run.mocks.invoked
+        assert by_type(run, RULE_GROUP)  # still declared, with unknown rules, as the preview shows
 
     return settled(run, check)
