@@ -14,7 +14,7 @@ from components.app_instrumentation import AppInstrumentation, AppInstrumentatio
 from components.dashboards import Dashboards, DashboardsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
 from components.stack_grafana import StackGrafana, StackGrafanaArgs
-from platforms import eks_cluster, local_cluster
+from platforms import Cluster, eks_cluster, local_cluster
 from stackconfig import StackSecrets, load_stack_config
 
 
@@ -59,25 +59,8 @@ def main() -> dict[str, pulumi.Output]:
     )
     cluster.after_monitoring(monitoring)
 
-    AppInstrumentation(
-        "llm-judge-services",
-        AppInstrumentationArgs(
-            namespace=cluster.namespace.name,
-            services=config.services,
-            receiver_host=monitoring.receiver_host,
-            otlp_grpc_port=monitoring.otlp_grpc_port,
-            otlp_http_port=monitoring.otlp_http_port,
-            deployment_environment=config.deployment_environment,
-            cluster_name=config.cluster_name,
-            trace_sample_rate=config.trace_sample_rate,
-            export_logs_to_loki=config.features.pod_logs,
-            metrics_enabled=config.features.annotation_autodiscovery,
-            app_config_map=config.app_config_map,
-            app_config_key=config.app_config_key,
-            k8s_provider=cluster.k8s_provider,
-        ),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring]),
-    )
+    if config.features.app_instrumentation:
+        instrument_services(config, cluster, monitoring)
 
     if cloud.grafana_token is not None:
         stack_grafana_content(config, secrets, cloud)
@@ -97,6 +80,29 @@ def main() -> dict[str, pulumi.Output]:
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
+
+
+def instrument_services(config: StackConfig, cluster: Cluster, monitoring: AlloyMonitoring) -> None:
+    """OpenTelemetry settings of the services that already run in the namespace."""
+    AppInstrumentation(
+        "llm-judge-services",
+        AppInstrumentationArgs(
+            namespace=cluster.namespace.name,
+            services=config.services,
+            receiver_host=monitoring.receiver_host,
+            otlp_grpc_port=monitoring.otlp_grpc_port,
+            otlp_http_port=monitoring.otlp_http_port,
+            deployment_environment=config.deployment_environment,
+            cluster_name=config.cluster_name,
+            trace_sample_rate=config.trace_sample_rate,
+            export_logs_to_loki=config.features.pod_logs,
+            metrics_enabled=config.features.annotation_autodiscovery,
+            app_config_map=config.app_config_map,
+            app_config_key=config.app_config_key,
+            k8s_provider=cluster.k8s_provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[monitoring]),
+    )
 
 
 def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: GrafanaCloudStack) -> None:

@@ -107,6 +107,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             kms_key_arn=eks.secrets_kms_key_arn,
             entries=secret_entries(**credential_values(cloud)),
             operator_role_arn=operator_role,
+            credentials_version=cloud.collector_token_expires_at,
             k8s_provider=k8s_provider,
             aws_provider=aws_provider,
         ),

@@ -16,6 +16,8 @@ class FeatureToggles:
     annotation_autodiscovery: bool = True  # prometheus.io/scrape|port|path
     application_observability: bool = True  # OTLP receiver for the services
     collector_self_metrics: bool = True  # the Alloy collectors' own metrics
+    # Patch the services' Deployments and app config (they must already run in the namespace).
+    app_instrumentation: bool = True
     alerting: bool = True  # alert rules, contact points, notification policy in the stack's Grafana
     dashboards: bool = True  # the LLM Judge dashboard and the Kubernetes ones
 

@@ -65,15 +65,20 @@ class IrsaRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        grants: list[pulumi.Resource] = []
         if role.policy is not None:
-            aws.iam.RolePolicy(
+            policy = aws.iam.RolePolicy(
                 f"{name}-{role.key}",
                 role=iam_role.id,
                 policy=pulumi.Output.from_input(role.policy).apply(json.dumps),
                 opts=child,
             )
+            grants.append(policy)
         for index, arn in enumerate(role.managed_policy_arns):
-            aws.iam.RolePolicyAttachment(
+            attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-{role.key}-{index}", role=iam_role.name, policy_arn=arn, opts=child
             )
-        return iam_role.arn
+            grants.append(attachment)
+        # The ARN handed on carries the permissions too: whatever uses the role (a service
+        # account annotation, an add-on) starts only once they are attached.
+        return pulumi.Output.all(iam_role.arn, *[grant.urn for grant in grants]).apply(lambda r: str(r[0]))

@@ -12,7 +12,13 @@ from builders.iam import CLOUDWATCH_READ_ACTIONS, EBS_CSI_SERVICE_ACCOUNT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
 from tests.support import by_type, one, prepared, settled
-from tools.mocks import PLACEHOLDER_OIDC_ISSUER, PLACEHOLDER_OIDC_PROVIDER_ARN, SECRET_SIG, SECRET_SIG_KEY
+from tools.mocks import (
+    PLACEHOLDER_OIDC_ISSUER,
+    PLACEHOLDER_OIDC_PROVIDER_ARN,
+    SECRET_SIG,
+    SECRET_SIG_KEY,
+    computed_outputs,
+)
 from tools.synth import helm_values
 
 ROLE = "aws:iam/role:Role"
@@ -214,3 +220,40 @@ def test_kubeconfig_output_is_secret():
 
 def _assert_true(value: bool) -> None:
     assert value is True
+
+
+@pulumi.runtime.test
+def test_role_users_wait_for_the_roles_permissions():
+    run = prepared("eks").start()
+
+    def check(run):
+        addon = one(run, "aws:eks/addon:Addon")
+        (ebs_attachment,) = [
+            r
+            for r in by_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if "ebs-csi" in r.name
+        ]
+        assert ebs_attachment.urn in addon.dependencies
+        operator = next(
+            r
+            for r in by_type(run, "kubernetes:helm.sh/v3:Release")
+            if r.inputs["chart"] == "external-secrets"
+        )
+        (operator_policy,) = [r for r in by_type(run, ROLE_POLICY) if r.name == "irsa-external-secrets"]
+        assert operator_policy.urn in operator.dependencies
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_a_rotated_token_is_pushed_to_the_cluster_in_the_same_update():
+    run = prepared("eks").start()
+
+    def check(run):
+        token = one(run, "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken")
+        expiry = computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"]
+        annotations = custom_resource(run, "ExternalSecret").inputs["metadata"]["annotations"]
+        assert annotations["force-sync"] == expiry  # changes exactly when the token does
+        assert one(run, "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
+
+    return settled(run, check)

@@ -176,10 +176,11 @@ TOGGLE_EFFECTS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "application_observability": ({"applicationObservability"}, set(), {"alloy-receiver"}),
     "collector_self_metrics": ({"integrations"}, set(), set()),
     # Grafana-side features: nothing in the cluster changes (test below).
+    "app_instrumentation": (set(), set(), set()),
     "alerting": (set(), set(), set()),
     "dashboards": (set(), set(), set()),
 }
-GRAFANA_SIDE = ("alerting", "dashboards")
+GRAFANA_SIDE = ("app_instrumentation", "alerting", "dashboards")
 
 
 def test_every_toggle_is_covered() -> None:

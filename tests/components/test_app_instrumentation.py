@@ -13,7 +13,7 @@ from builders.app_instrumentation import DEFAULT_SERVICES, KEY_TRACES_ENDPOINT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
-from tests.support import alloy_monitoring, by_type, config_for, one, settled
+from tests.support import alloy_monitoring, by_type, config_for, one, prepared, settled
 from tools.program import prepare
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "appconfig.json"
@@ -201,3 +201,24 @@ def test_endpoint_follows_the_release_name():
 
 def _assert_equal(actual, expected) -> None:
     assert actual == expected
+
+
+@pulumi.runtime.test
+def test_a_new_eks_cluster_is_not_patched_until_its_services_exist():
+    run = prepared("eks").start()  # Pulumi.eks.yaml: appInstrumentation false (a new cluster)
+
+    def check(run):
+        assert by_type(run, DEPLOYMENT_PATCH) == [] and by_type(run, CONFIGMAP_PATCH) == []
+        assert run.mocks.read == []  # nothing is read from a cluster that cannot hold it yet
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_eks_with_services_gets_the_same_patches():
+    run = prepared("eks", features='{"appInstrumentation": true}').start()
+    return settled(run, lambda run: _count(by_type(run, DEPLOYMENT_PATCH), len(DEFAULT_SERVICES)))
+
+
+def _count(found, expected: int) -> None:
+    assert len(found) == expected
