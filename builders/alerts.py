@@ -2,7 +2,7 @@
 
 The seed plan's phase-9 rules query `http_server_requests_total{status=...}` and
 `aws_sqs_approximate_number_of_messages_visible{queue_name=...}`, which nothing here emits (see
-DESIGN.md "Metric names"). These rules use the names in `builders.metric_catalog`, which tests
+DESIGN.md "Metric names"). These rules use the names in `tools.metric_catalog`, which tests
 check expression by expression. Pure: no Pulumi; `components/` turns each rule into an
 `alerting.RuleGroup` rule with `grafana_rule_data()` as its `data`.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from builders import cloudwatch
-from builders.metric_catalog import ALLOY_INTEGRATION_JOB
+from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB
 from builders.names import DNS1123_LABEL
 
 Comparison = Literal["gt", "lt"]

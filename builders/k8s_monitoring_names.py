@@ -16,6 +16,10 @@ RECEIVER = "alloy-receiver"
 SINGLETON = "alloy-singleton"
 COLLECTORS: tuple[str, ...] = (METRICS, LOGS, RECEIVER, SINGLETON)
 
+# The `alloy` integration's job label (feature-integrations integrations/alloy-values.yaml `jobLabel`);
+# the pipeline's health rules select on it.
+ALLOY_INTEGRATION_JOB = "integrations/alloy"
+
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 from pulumi.runtime.stack import wait_for_rpcs
 
 from builders.config import PROJECT
 from builders.features import FeatureToggles
 from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
+from tools import prometheus_bin
+from tools.chart_data import CHART_ENV, chart_location
 from tools.mocks import Registration
 from tools.program import ProgramRun, prepare, stack_file_config
 
@@ -80,3 +84,26 @@ def alloy_monitoring(release_name: str, namespace: str = "obs-ns") -> AlloyMonit
             release_name=release_name,
         ),
     )
+
+
+def chart_path() -> Path:
+    """The k8s-monitoring chart to render with.
+
+    K8S_MONITORING_CHART names it (CI sets it): then it must exist, and a wrong path fails.
+    Unset, the packaged chart beside the checkout is used; only where that is truly absent do the
+    render tests skip, saying so.
+    """
+    path, explicit = chart_location()
+    if path.exists():
+        return path
+    if explicit:
+        pytest.fail(f"{CHART_ENV}={path} does not exist")
+    pytest.skip(f"no k8s-monitoring chart: {path} is absent and {CHART_ENV} is not set")
+
+
+def prometheus_binary(name: str) -> Path:
+    """promtool or prometheus (tools.prometheus_bin); a missing one fails the test saying how to get it."""
+    try:
+        return prometheus_bin.require(name)
+    except prometheus_bin.MissingBinaryError as err:
+        pytest.fail(str(err))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import tarfile
 from collections.abc import Iterator
@@ -25,6 +26,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHART_ENV = "K8S_MONITORING_CHART"
+# The packaged chart beside the checkout (see ../shared/k8s-monitoring/README.md); never committed.
+DEFAULT_CHART = REPO_ROOT.parent / "shared" / "k8s-monitoring" / "k8s-monitoring-4.4.0.tgz"
 ROOT_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
 SUBCHART_FILES = ("values.yaml", "values.schema.json")
 ALLOW_LISTS = "charts/feature-cluster-metrics/default-allow-lists"
@@ -93,6 +97,18 @@ class _Chart:
             return _Chart(files)
         packaged = self.read(f"charts/{name}-{version}.tgz") if version else None
         return _Chart.from_bytes(packaged, f"{name}-{version}.tgz") if packaged else None
+
+
+def chart_location() -> tuple[Path, bool]:
+    """(the chart to render with, whether it was asked for explicitly with K8S_MONITORING_CHART)."""
+    configured = os.environ.get(CHART_ENV)
+    return (Path(configured), True) if configured else (DEFAULT_CHART, False)
+
+
+def chart_file(source: Path, path: str) -> bytes | None:
+    """One file of a chart (.tgz or directory) by its path inside the chart, e.g.
+    `charts/feature-integrations/default-allow-lists/alloy.yaml`."""
+    return _Chart.open(source).read(path)
 
 
 def _only_chart_dir(directory: Path) -> Path:

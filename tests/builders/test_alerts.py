@@ -19,7 +19,7 @@ from builders.alerts import (
     grafana_rule_data,
 )
 from builders.app_instrumentation import DEFAULT_SERVICES
-from builders.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
+from tools.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
 
 EXPIRES = 1_767_225_600  # 2026-01-01T00:00:00Z
 RUNBOOKS = "https://github.com/example/llm-judge/blob/main/docs/runbooks.md"

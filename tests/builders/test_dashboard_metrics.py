@@ -8,7 +8,7 @@ import pytest
 
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.dashboards import DataSources, dashboard_expressions, llm_judge_dashboard
-from builders.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
+from tools.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
 
 DS = DataSources(prometheus_uid="prom", loki_uid="logs", tempo_uid="traces")
 # Grafana's own variables are not PromQL; give them a value the parser accepts.

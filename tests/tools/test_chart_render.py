@@ -7,11 +7,9 @@ per stack, shared by all tests of that stack.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ import yaml
 from builders.credentials import KEYS, SECRET_NAME
 from builders.k8s_monitoring import METRICS_DESTINATION, prometheus_query_url
 from builders.k8s_monitoring_names import COLLECTORS, monitoring_names
+from tests.support import chart_path
 from tools.program import run_to_completion, stack_file_config
 from tools.synth import helm_values
 
@@ -50,20 +49,11 @@ def _program_values(stack: str) -> dict[str, Any]:
     return values
 
 
-def _chart_path() -> Path:
-    location = os.environ.get(CHART_ENV)
-    if not location:
-        pytest.skip(f"{CHART_ENV} is not set: point it at the k8s-monitoring 4.4.0 chart (directory or .tgz)")
-    path = Path(location)
-    if not path.exists():
-        pytest.skip(f"{CHART_ENV}={location} does not exist")
-    return path
-
-
 @pytest.fixture(scope="module")
 def chart() -> Any:
-    helm_python = pytest.importorskip("helm_python")
-    return helm_python.Chart.load(str(_chart_path()))
+    import helm_python  # dev-only (requirements-dev.txt): a missing one is an error, not a skip
+
+    return helm_python.Chart.load(str(chart_path()))
 
 
 _renders: dict[str, list[dict[str, Any]]] = {}

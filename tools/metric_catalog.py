@@ -11,7 +11,8 @@ and every metric it selects must be in `pipeline_catalog(...)`. The catalog is b
 
 Allow-list entries are RE2 regexes that Alloy's `prometheus.relabel` keep rule matches against the
 whole name, so the catalog holds fully-anchored patterns as well as plain names.
-Pure: reads chart data files, no Pulumi.
+Pure: reads chart data files, no Pulumi. A test-time check (it needs promql-parser and the chart data,
+both dev-only), so it lives in tools/ and runtime code never imports it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import promql_parser
 import yaml
 
 from builders import cloudwatch
+from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB  # noqa: F401 - re-exported for tests
 from tools.chart_check import data_dir
 
 # (a) Python contrib instrumentations with OTEL_SEMCONV_STABILITY_OPT_IN=http (builders.app_instrumentation),
@@ -179,8 +181,6 @@ ALLOY_INTEGRATION_ALLOW_LIST: tuple[str, ...] = (
     "traces_receiver_refused_spans",
     "traces_receiver_refused_spans_total",
 )
-# The integration's job label (integrations/alloy-values.yaml `jobLabel`); health rules select on it.
-ALLOY_INTEGRATION_JOB = "integrations/alloy"
 
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from builders import cloudwatch
-from builders.metric_catalog import (
+from tests.support import chart_path
+from tools.chart_check import DATA_ENV, data_dir
+from tools.chart_data import chart_file
+from tools.metric_catalog import (
     ALLOW_LISTS,
     ALLOY_INTEGRATION_ALLOW_LIST,
     CatalogEntry,
@@ -20,9 +22,6 @@ from builders.metric_catalog import (
     otel_metric_names,
     pipeline_catalog,
 )
-from tools.chart_check import DATA_ENV, data_dir
-
-CHART_ENV = "K8S_MONITORING_CHART"
 
 
 @pytest.fixture(params=[False, True], ids=["local", "eks"])
@@ -123,12 +122,10 @@ def test_malformed_allow_list_is_an_error(tmp_path: Path) -> None:
         allow_list("kubelet", tmp_path)
 
 
-def test_alloy_allow_list_is_the_charts(tmp_path: Path) -> None:
-    chart = os.environ.get(CHART_ENV)
-    path = Path(chart or "") / "charts" / "feature-integrations" / "default-allow-lists" / "alloy.yaml"
-    if not chart or not path.is_file():
-        pytest.skip(f"{CHART_ENV} does not point at an unpacked k8s-monitoring chart directory")
-    assert tuple(yaml.safe_load(path.read_text())) == ALLOY_INTEGRATION_ALLOW_LIST
+def test_alloy_allow_list_is_the_charts() -> None:
+    data = chart_file(chart_path(), "charts/feature-integrations/default-allow-lists/alloy.yaml")
+    assert data is not None, "the chart has no alloy integration allow list"
+    assert tuple(yaml.safe_load(data)) == ALLOY_INTEGRATION_ALLOW_LIST
 
 
 def test_alloy_allow_list_has_no_duplicates() -> None:
