@@ -93,7 +93,7 @@ TOLERATE_ALL: list[Values] = [{"operator": "Exists"}]
 # release rolls back. An empty value drops the field (templates/daemonset.yaml renders it `with`
 # the value), so the mount is private ("None"), which every local cluster accepts (kind too).
 # Lost: filesystems mounted on the node after node-exporter started are not seen under
-# /host/root until its pod restarts (README, "Configuration"). EKS keeps the chart's default.
+# /host/root until its pod restarts (README, "pulumi up -s local"). EKS keeps the chart's default.
 LOCAL_HOST_ROOT_MOUNT: Values = {"enabled": True, "mountPropagation": ""}
 
 

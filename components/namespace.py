@@ -23,8 +23,9 @@ class AppNamespace(pulumi.ComponentResource):
         # The namespace exists wherever the services already run (local, an existing EKS cluster).
         # Since pulumi-kubernetes 4.29 a create is a client-side create, and an object that exists
         # fails it with AlreadyExists, unless the provider has upsertExistingObjects: then the
-        # create is a server-side apply that adopts the object (provider/pkg/await/await.go,
-        # `Creation`: the ServerSideApply && UpsertExistingObjects branch; CHANGELOG 4.29.0).
+        # create is a server-side apply that adopts the object (provider/pkg/await/await.go
+        # `Creation`, l.190 the upsert branch, l.236-246 the client-side create, at 94977969;
+        # CHANGELOG 4.29.0).
         # So the namespace alone goes through an upserting provider: adopted on purpose, while
         # every other object keeps failing loudly if it already exists.
         # `retain_on_delete`: the namespace holds the user's services, so `pulumi destroy` never
