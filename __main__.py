@@ -21,8 +21,14 @@ from stackconfig import StackSecrets, load_stack_config
 def main() -> dict[str, pulumi.Output]:
     config, secrets = load_stack_config()
 
+    # Nothing changes before the cluster preflight has passed (dynamic/cluster_preflight.py): this
+    # provider, and so every Grafana Cloud lookup and resource, waits for it. The platform declares
+    # the preflight below; the deferred Output lets this provider wait for it from here.
+    preflight, resolve_preflight = pulumi.deferred_output()
     cloud_provider = grafana.Provider(
-        "grafana-cloud", cloud_access_policy_token=secrets.grafana_cloud_api_token
+        "grafana-cloud",
+        cloud_access_policy_token=secrets.grafana_cloud_api_token,
+        opts=pulumi.ResourceOptions(depends_on=preflight),
     )
     cloud = GrafanaCloudStack(
         "grafana-cloud",
@@ -39,6 +45,7 @@ def main() -> dict[str, pulumi.Output]:
     # The one place the platforms differ: where the cluster comes from and how the
     # credentials reach it.
     cluster = local_cluster(config, cloud) if config.platform == "local" else eks_cluster(config, cloud)
+    resolve_preflight(pulumi.Output.from_input([cluster.preflight]))
 
     monitoring = AlloyMonitoring(
         "k8s-monitoring",

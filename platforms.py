@@ -2,7 +2,11 @@
 
 Each function composes the components of one platform and hands back a `Cluster`: the
 Kubernetes provider, the namespace, the resources that put the collectors' credentials in place,
-and what the collectors need on that platform.
+the preflight everything waits for, and what the collectors need on that platform.
+
+Two Kubernetes providers per cluster: one that never overwrites an object it did not create
+(`upsert_existing_objects=False`, set explicitly so PULUMI_K8S_UPSERT_EXISTING_OBJECTS in the
+shell cannot turn it on), for everything; and one that adopts (`True`), for the namespace alone.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from builders import cloudwatch
 from builders.config import StackConfig
-from builders.credentials import secret_entries
+from builders.credentials import SECRET_NAME, secret_entries
 from builders.iam import (
     EBS_CSI_MANAGED_POLICY,
     EBS_CSI_SERVICE_ACCOUNT,
@@ -24,13 +28,14 @@ from builders.iam import (
     secret_read_policy,
 )
 from builders.k8s_monitoring import METRICS_RECEIVER
-from components.alloy_monitoring import AlloyMonitoring
+from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.external_credentials import ExternalCredentials, ExternalCredentialsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
 from components.namespace import AppNamespace, AppNamespaceArgs
+from dynamic.cluster_preflight import ClusterPreflight
 
 RoleArn = tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
 
@@ -47,6 +52,9 @@ class Cluster:
     k8s_provider: k8s.Provider
     namespace: AppNamespace
     credentials: Sequence[pulumi.Resource]  # the collectors start once these exist
+    # Passed when the namespace holds nothing this program did not make; what changes anything
+    # waits for it (dynamic/cluster_preflight.py).
+    preflight: pulumi.Resource
     metrics_service_account_annotations: pulumi.Input[dict[str, str]] = field(default_factory=dict)
     metrics_extra_config: str = ""
     # Declared once the collectors' names are known (eks: their IAM roles).
@@ -56,18 +64,27 @@ class Cluster:
 
 def local_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     """An existing local cluster; the program writes the credentials Secret itself."""
-    k8s_provider = k8s.Provider("local-cluster", context=config.kube_context)
-    namespace = AppNamespace("llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider))
+    k8s_provider = k8s.Provider("local-cluster", context=config.kube_context, upsert_existing_objects=False)
+    adopting = k8s.Provider(
+        "local-cluster-adopting", context=config.kube_context, upsert_existing_objects=True
+    )
+    preflight = cluster_preflight(config, kube_context=config.kube_context)
+    after_preflight = pulumi.ResourceOptions(depends_on=[preflight])
+    namespace = AppNamespace(
+        "llm-judge", AppNamespaceArgs(name=config.namespace, adopting_provider=adopting), after_preflight
+    )
     secret = CredentialsSecret(
         "grafana-cloud-credentials",
         CredentialsSecretArgs(
             namespace=namespace.name, **credential_values(cloud), k8s_provider=k8s_provider
         ),
+        after_preflight,
     )
     return Cluster(
         k8s_provider=k8s_provider,
         namespace=namespace,
         credentials=[secret],
+        preflight=preflight,
         outputs={"credentialsSecretName": secret.secret_name},
     )
 
@@ -95,8 +112,15 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )
-    k8s_provider = k8s.Provider("eks-cluster", kubeconfig=cluster.kubeconfig)
-    namespace = AppNamespace("llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider))
+    k8s_provider = k8s.Provider("eks-cluster", kubeconfig=cluster.kubeconfig, upsert_existing_objects=False)
+    adopting = k8s.Provider(
+        "eks-cluster-adopting", kubeconfig=cluster.kubeconfig, upsert_existing_objects=True
+    )
+    preflight = cluster_preflight(config, kubeconfig=cluster.kubeconfig)
+    after_preflight = pulumi.ResourceOptions(depends_on=[preflight])
+    namespace = AppNamespace(
+        "llm-judge", AppNamespaceArgs(name=config.namespace, adopting_provider=adopting), after_preflight
+    )
     credentials = ExternalCredentials(
         "grafana-cloud-credentials",
         ExternalCredentialsArgs(
@@ -111,6 +135,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             k8s_provider=k8s_provider,
             aws_provider=aws_provider,
         ),
+        after_preflight,
     )
 
     eks_outputs: dict[str, pulumi.Output] = {
@@ -166,6 +191,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         k8s_provider=k8s_provider,
         namespace=namespace,
         credentials=[credentials],
+        preflight=preflight,
         metrics_service_account_annotations=metrics_role.apply(
             lambda arn: {"eks.amazonaws.com/role-arn": arn}
         ),
@@ -174,6 +200,20 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         ),
         after_monitoring=irsa_roles,
         outputs=eks_outputs,
+    )
+
+
+def cluster_preflight(
+    config: StackConfig, kube_context: str | None = None, kubeconfig: pulumi.Input[str] | None = None
+) -> ClusterPreflight:
+    """Reads the cluster as the Kubernetes providers will (same context or kubeconfig)."""
+    return ClusterPreflight(
+        "cluster-preflight",
+        namespace=config.namespace,
+        secret_name=SECRET_NAME,
+        release_name=RELEASE_NAME,
+        kube_context=kube_context,
+        kubeconfig=kubeconfig,
     )
 
 

@@ -86,6 +86,16 @@ COLLECTOR_PRESETS: Mapping[str, list[str]] = {
 
 TOLERATE_ALL: list[Values] = [{"operator": "Exists"}]
 
+# node-exporter mounts the node's / at /host/root with `mountPropagation: HostToContainer` by
+# default (prometheus-node-exporter chart 4.56.1, values.yaml `hostRootFsMount`). Docker Desktop
+# and k3d refuse it ("path / is mounted on / but it is not a shared or slave mount",
+# prometheus-community/helm-charts #467, #1726): the DaemonSet never gets ready and the atomic
+# release rolls back. An empty value drops the field (templates/daemonset.yaml renders it `with`
+# the value), so the mount is private ("None"), which every local cluster accepts (kind too).
+# Lost: filesystems mounted on the node after node-exporter started are not seen under
+# /host/root until its pod restarts (README, "pulumi up -s local"). EKS keeps the chart's default.
+LOCAL_HOST_ROOT_MOUNT: Values = {"enabled": True, "mountPropagation": ""}
+
 
 def build_values(spec: MonitoringSpec) -> Values:
     """The whole values document for one stack."""
@@ -285,6 +295,8 @@ def _telemetry_services(spec: MonitoringSpec) -> Values:
         node_exporter: Values = {"deploy": True, "resources": NODE_EXPORTER_RESOURCES}
         if spec.platform == "eks":
             node_exporter["tolerations"] = TOLERATE_ALL
+        else:
+            node_exporter["hostRootFsMount"] = LOCAL_HOST_ROOT_MOUNT
         services["kube-state-metrics"] = {"deploy": True, "resources": KUBE_STATE_METRICS_RESOURCES}
         services["node-exporter"] = node_exporter
     if spec.features.cost_metrics:

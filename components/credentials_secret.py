@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from builders.credentials import SECRET_NAME, secret_entries
+from builders.preflight import MANAGED_BY_LABEL, MANAGED_BY_PROGRAM
 
 
 @dataclass
@@ -44,7 +45,8 @@ class CredentialsSecret(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=SECRET_NAME,
                 namespace=args.namespace,
-                labels={"app.kubernetes.io/managed-by": "pulumi"},
+                # How the cluster preflight tells this Secret from one made by hand.
+                labels={MANAGED_BY_LABEL: MANAGED_BY_PROGRAM},
             ),
             type="Opaque",
             # The whole map is a secret: state and previews never show any entry.

@@ -36,6 +36,8 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
         expected = {
             ("pulumi:providers:grafana", "grafana-cloud", None),
             ("pulumi:providers:kubernetes", "local-cluster", None),
+            ("pulumi:providers:kubernetes", "local-cluster-adopting", None),
+            ("pulumi-python:dynamic/llmjudge:ClusterPreflight", "cluster-preflight", None),
             ("llmjudge:observability:GrafanaCloudStack", "grafana-cloud", None),
             ("llmjudge:observability:AppNamespace", "llm-judge", None),
             ("llmjudge:observability:CredentialsSecret", "grafana-cloud-credentials", None),
@@ -98,7 +100,7 @@ def test_every_resource_uses_an_explicit_provider():
         assert providers == {
             "grafana-cloud-collectors": "grafana-cloud",
             "grafana-cloud-collectors-token": "grafana-cloud",
-            "llm-judge-namespace": "local-cluster",
+            "llm-judge-namespace": "local-cluster-adopting",  # adopted on purpose, alone
             "grafana-cloud-credentials-secret": "local-cluster",
             "k8s-monitoring-release": "local-cluster",
             "llm-judge-services-app-config": "local-cluster",
@@ -106,8 +108,14 @@ def test_every_resource_uses_an_explicit_provider():
             "grafana-cloud-automation": "grafana-cloud",
             "grafana-cloud-automation-token": "grafana-cloud",
         }
-        k8s_provider = one(run, "pulumi:providers:kubernetes")
-        assert k8s_provider.inputs["context"] == "kind-llm-judge"  # from Pulumi.local.yaml
+        k8s_providers = {p.name: p.inputs for p in by_type(run, "pulumi:providers:kubernetes")}
+        assert {name: inputs["context"] for name, inputs in k8s_providers.items()} == {
+            "local-cluster": "kind-llm-judge",  # from Pulumi.local.yaml
+            "local-cluster-adopting": "kind-llm-judge",
+        }
+        # Set explicitly both ways: PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot change them.
+        assert k8s_providers["local-cluster"]["upsertExistingObjects"] == "false"
+        assert k8s_providers["local-cluster-adopting"]["upsertExistingObjects"] == "true"
 
     return settled(run, check)
 

@@ -172,8 +172,15 @@ def test_every_resource_uses_the_stacks_explicit_providers():
             expected = {"aws": "aws", "kubernetes": "eks-cluster", "grafana": "grafana-cloud"}[package]
             if package == "grafana" and not module.startswith("cloud"):
                 expected = "grafana-stack"  # the stack's Grafana, not the Cloud API
+            if r.type == "kubernetes:core/v1:Namespace" and r.name == "llm-judge-namespace":
+                expected = "eks-cluster-adopting"  # the app namespace alone is adopted on purpose
             assert r.provider_name == expected, r.name
-        assert one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"].get(SECRET_SIG_KEY) == SECRET_SIG
+        k8s_providers = {p.name: p.inputs for p in by_type(run, "pulumi:providers:kubernetes")}
+        assert set(k8s_providers) == {"eks-cluster", "eks-cluster-adopting"}
+        for inputs in k8s_providers.values():
+            assert inputs["kubeconfig"].get(SECRET_SIG_KEY) == SECRET_SIG
+        assert k8s_providers["eks-cluster"]["upsertExistingObjects"] == "false"
+        assert k8s_providers["eks-cluster-adopting"]["upsertExistingObjects"] == "true"
 
     return settled(run, check)
 
@@ -188,7 +195,8 @@ def test_existing_cluster_is_looked_up_not_created():
         assert by_type(run, "aws:eks/addon:Addon") == []
         assert set(roles_by_key(run)) == {"alloy-metrics", "external-secrets"}
         assert "aws:eks/getCluster:getCluster" in run.mocks.invoked
-        kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"]["value"])
+        (provider,) = [p for p in by_type(run, "pulumi:providers:kubernetes") if p.name == "eks-cluster"]
+        kubeconfig = json.loads(provider.inputs["kubeconfig"]["value"])
         assert kubeconfig["users"][0]["user"]["exec"]["args"][:4] == [
             "eks",
             "get-token",

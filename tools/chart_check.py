@@ -74,6 +74,9 @@ PASSTHROUGH_KEYS = frozenset(
         "replicaCount",
         "extraArgs",
         "extraEnv",
+        # prometheus-node-exporter's (values.yaml of 4.56.1, the chart 4.4.0 bundles); that the
+        # setting takes effect is checked on the real render (tests/tools/test_chart_render.py).
+        "hostRootFsMount",
     }
 )
 

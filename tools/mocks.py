@@ -18,6 +18,16 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 
+from builders.preflight import (
+    HELM_OWNER,
+    HELM_OWNER_LABEL,
+    HelmRevision,
+    SecretSeen,
+    encode_release,
+    handover_message,
+    handovers,
+)
+
 SECRET_SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
 SECRET_SIG = rpc._special_secret_sig  # "1b47061264138c4ac30d75fd1eb44270"
 SECRET_SHOWN_AS = "[secret]"
@@ -161,10 +171,19 @@ def redact(value: Any) -> Any:
     return value
 
 
-# Objects the program reads from the cluster (the services' Deployments and ConfigMap).
-# Synth answers every such read with a placeholder object; tests pass the objects they mean.
+# --- the cluster as the Kubernetes provider sees it ---------------------------------------
+# `existing` models the cluster: (type, id) -> the object, id "namespace/name" ("name" for a
+# cluster-scoped kind). A Helm release is what Helm keeps in the cluster: its storage Secrets
+# (`helm_release_secret`). None: synth's default, where every read finds a placeholder object and
+# every create succeeds.
 PLACEHOLDER_APP_CONFIG = '{"_placeholder": "offline synth: the services\' existing app config"}'
 READABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap")
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+PREFLIGHT_TYPE = "pulumi-python:dynamic/llmjudge:ClusterPreflight"
+CLUSTER_SCOPED_KINDS = ("Namespace", "ClusterSecretStore", "ClusterRole", "ClusterRoleBinding")
+Cluster = dict[tuple[str, str], dict[str, Any]]
 
 
 def placeholder_object(type_: str, resource_id: str) -> dict[str, Any]:
@@ -175,29 +194,101 @@ def placeholder_object(type_: str, resource_id: str) -> dict[str, Any]:
     return state
 
 
+def helm_release_secret(
+    namespace: str, release: str, chart: str, chart_version: str, revision: int = 1, status: str = "deployed"
+) -> tuple[tuple[str, str], dict[str, Any]]:
+    """One revision of a Helm release as Helm stores it: a Secret (builders.preflight, Helm's
+    pkg/storage/driver/secrets.go), for a cluster model."""
+    name = f"sh.helm.release.v1.{release}.v{revision}"
+    record = {
+        "name": release,
+        "namespace": namespace,
+        "version": revision,
+        "info": {"status": status},
+        "chart": {"metadata": {"name": chart, "version": chart_version}},
+    }
+    labels = {HELM_OWNER_LABEL: HELM_OWNER, "name": release, "status": status, "version": str(revision)}
+    state = {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "type": "helm.sh/release.v1",
+        "data": {"release": encode_release(record)},
+    }
+    return (SECRET_TYPE, f"{namespace}/{name}"), state
+
+
+def object_id(type_: str, inputs: dict[str, Any]) -> str | None:
+    """The cluster id a create of this resource names; None for what is not a cluster object."""
+    if type_ == HELM_RELEASE_TYPE:
+        return f"{inputs.get('namespace')}/{inputs.get('name')}"
+    kind = type_.rsplit(":", 1)[-1]
+    if not type_.startswith("kubernetes:") or kind.endswith("Patch"):
+        return None  # Patch resources apply to an existing object: never a create
+    meta = inputs.get("metadata") or {}
+    if kind in CLUSTER_SCOPED_KINDS:
+        return str(meta.get("name"))
+    return f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+def already_exists(name: str, type_: str, resource_id: str) -> str:
+    """The provider's error for a create of an object that exists: the API server's AlreadyExists
+    (k8s.io/apimachinery pkg/api/errors NewAlreadyExists: `<resource> "<name>" already exists`)
+    wrapped as pulumi-kubernetes does (provider/pkg/provider/provider.go Create; the advice from
+    provider/pkg/await/await.go Creation, lines 276-290 at 94977969)."""
+    group_version, kind = type_.removeprefix("kubernetes:").rsplit(":", 1)
+    group = group_version.split("/")[0]
+    resource = f"{kind.lower()}s" + ("" if group == "core" else f".{group}")
+    object_name = resource_id.rsplit("/", 1)[-1]
+    return (
+        f'resource "{name}" was not successfully created by the Kubernetes API server: '
+        f'{resource} "{object_name}" already exists\n\n'
+        "The resource already exists in the cluster. [...]\n"
+        "  - Intentional upsert: set upsertExistingObjects on the provider to allow\n"
+        "    server-side apply to update existing objects on create."
+    )
+
+
 class ObjectNotFoundError(LookupError):
     pass
 
 
+class AlreadyExistsError(RuntimeError):
+    pass
+
+
+class PreflightFailedError(RuntimeError):
+    pass
+
+
 class PlaceholderMocks(pulumi.runtime.Mocks):
-    """`existing`: (type, "namespace/name") -> state of objects a read finds; None: any."""
+    """`existing`: the cluster model (see above); None: any read finds a placeholder."""
 
     def __init__(
         self,
         now: dt.datetime | None = None,
-        existing: dict[tuple[str, str], dict[str, Any]] | None = None,
+        existing: Cluster | None = None,
     ) -> None:
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.existing = existing
         self.invoked: list[str] = []
         self.answers: list[tuple[str, dict[str, Any]]] = []  # (invoke token, placeholder answer)
         self.read: list[tuple[str, str]] = []
+        self.provider_inputs: dict[str, dict[str, Any]] = {}  # provider id -> its inputs
+        self.upserted: list[tuple[str, str]] = []  # held objects a create adopted
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         if args.resource_id:
+            if args.custom:  # a registration with an import id
+                return args.resource_id, self._import(args)
             return args.resource_id, self._read(args.typ, args.resource_id)
+        if args.typ == PREFLIGHT_TYPE:
+            self._preflight(unwrap(args.inputs))
         state = {**unwrap(args.inputs), **computed_outputs(args.typ, args.inputs, self.now)}
-        return f"{args.name}-id", state
+        resource_id = f"{args.name}-id"
+        if args.typ.startswith("pulumi:providers:"):
+            self.provider_inputs[resource_id] = state
+        elif self.existing is not None:
+            self._create(args, state)
+        return resource_id, state
 
     def _read(self, type_: str, resource_id: str) -> dict[str, Any]:
         if type_ not in READABLE_TYPES:
@@ -209,6 +300,66 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             # What the Kubernetes provider reports for a read of a missing object.
             raise ObjectNotFoundError(f"resource '{resource_id}' of type {type_} does not exist")
         return self.existing[(type_, resource_id)]
+
+    def _import(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        """`import_`: the object must exist; from then on the stack owns it."""
+        inputs = unwrap(args.inputs)
+        if self.existing is None:
+            return inputs
+        key = (args.typ, str(args.resource_id))
+        if key not in self.existing:
+            raise ObjectNotFoundError(f"resource '{args.resource_id}' of type {args.typ} does not exist")
+        return {**self.existing[key], **inputs}
+
+    def _create(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> None:
+        """A create against the model fails as the provider fails on an object that exists."""
+        assert self.existing is not None
+        resource_id = object_id(args.typ, state)
+        if resource_id is None:
+            return
+        if args.typ == HELM_RELEASE_TYPE:
+            namespace, release = resource_id.split("/", 1)
+            if self._helm_history(namespace, release):
+                # helm/helm pkg/action/install.go availableName: any history blocks the name.
+                raise AlreadyExistsError(
+                    f"Helm release {resource_id}: cannot re-use a name that is still in use"
+                )
+            return
+        key = (args.typ, resource_id)
+        if key in self.existing:
+            if not self._upserts(args.provider):
+                raise AlreadyExistsError(already_exists(args.name, args.typ, resource_id))
+            self.upserted.append(key)
+        self.existing[key] = state
+
+    def _upserts(self, provider_ref: str | None) -> bool:
+        """Whether the resource's provider has upsertExistingObjects (the SDK sends it as JSON)."""
+        inputs = self.provider_inputs.get((provider_ref or "").split("::")[-1], {})
+        return str(inputs.get("upsertExistingObjects")).lower() == "true"
+
+    def _helm_history(self, namespace: str, release: str) -> list[HelmRevision]:
+        assert self.existing is not None
+        return [
+            HelmRevision.from_storage_secret(state)
+            for (type_, resource_id), state in self.existing.items()
+            if type_ == SECRET_TYPE
+            and resource_id.startswith(f"{namespace}/")
+            and (state.get("metadata") or {}).get("labels", {}).get(HELM_OWNER_LABEL) == HELM_OWNER
+            and state["metadata"]["labels"].get("name") == release
+        ]
+
+    def _preflight(self, inputs: dict[str, Any]) -> None:
+        """What ClusterPreflightProvider.check reads and decides, on the model."""
+        if self.existing is None:
+            return
+        namespace = inputs["namespace"]
+        secret = self.existing.get((SECRET_TYPE, f"{namespace}/{inputs['secret_name']}"))
+        history = self._helm_history(namespace, inputs["release_name"])
+        found = handovers(
+            namespace, SecretSeen.from_object(secret) if secret else None, inputs["release_name"], history
+        )
+        if found:
+            raise PreflightFailedError(handover_message(namespace, found))
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answer = INVOKES.get(args.token)

@@ -198,3 +198,24 @@ def test_profile_specifics(rendered: tuple[Rendered, list[dict[str, Any]]]) -> N
     else:
         assert "annotations" not in (metrics.get("serviceAccount") or {})
         assert "kube-apiserver" not in _collector_config(manifests, "alloy-metrics")
+
+
+def test_node_exporter_mounts_the_host_root_as_every_local_cluster_accepts(
+    rendered: tuple[Rendered, list[dict[str, Any]]],
+) -> None:
+    """Docker Desktop and k3d refuse `mountPropagation: HostToContainer` on the host's / (not a
+    shared or slave mount there; prometheus-community/helm-charts #467, #1726): on local the mount
+    carries no propagation, which is "None", accepted everywhere. EKS keeps the chart's default."""
+    spec, manifests = rendered
+    (node_exporter,) = _of_kind(manifests, "DaemonSet").values()
+    pod = node_exporter["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == "node-exporter"]
+    (root,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/host/root"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == root["name"]]
+    assert volume["hostPath"]["path"] == "/"
+    assert root["readOnly"] is True
+    assert "--path.rootfs=/host/root" in container["args"]
+    if spec.platform == "local":
+        assert "mountPropagation" not in root
+    else:
+        assert root["mountPropagation"] == "HostToContainer"

@@ -1,0 +1,164 @@
+"""ClusterPreflight: before the program changes anything, look at what the namespace already holds.
+
+A dynamic resource whose provider reads the cluster in `check`. The engine calls `check` for
+every registered resource in `pulumi preview` and in `pulumi up`, before it diffs, creates or
+updates it (https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/); a check
+failure is reported as "<type> resource '<name>' has a problem: <reason>" (pulumi/pulumi
+pkg/diag/errors.go GetResourceInvalidError) and ends the run. Everything that changes something
+waits for this resource (platforms.py, __main__.py), so a failure here comes before any change,
+in a preview as in an update.
+
+What it reads, with the kubeconfig context (local) or kubeconfig (eks) the Kubernetes provider
+uses: the credentials Secret and the Helm release's storage Secrets in the namespace (RBAC: get
+and list Secrets there). `builders.preflight` decides. While the kubeconfig is unknown (a preview
+of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
+
+Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and
+the pure builders at import time; the Kubernetes client is imported where the provider runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
+from pulumi.runtime import rpc
+
+from builders.preflight import (
+    HelmRevision,
+    SecretSeen,
+    handover_message,
+    handovers,
+    helm_history_selector,
+)
+
+INPUT_KEYS = ("namespace", "secret_name", "release_name", "kube_context", "kubeconfig")
+
+
+@dataclass(frozen=True)
+class Target:
+    namespace: str
+    secret_name: str
+    release_name: str
+    kube_context: str | None = None
+    kubeconfig: str | None = None  # JSON or YAML text
+
+    @classmethod
+    def from_props(cls, props: dict[str, Any]) -> Target | None:
+        """None while any input is still unknown (the engine's preview of an uncreated cluster)."""
+        values: dict[str, Any] = {key: props.get(key) for key in INPUT_KEYS}
+        if any(v == rpc.UNKNOWN for v in values.values()):
+            return None
+        return cls(**values)
+
+    @property
+    def cluster(self) -> str:
+        return f"kubeconfig context {self.kube_context}" if self.kube_context else "the cluster's kubeconfig"
+
+
+def read_namespace(target: Target, api_client: Any) -> tuple[SecretSeen | None, list[HelmRevision]]:
+    """The credentials Secret (None if absent) and the release's Helm history, through the API."""
+    from kubernetes.client import CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+
+    core = CoreV1Api(api_client)
+    as_json = api_client.sanitize_for_serialization  # the client's models -> the API's JSON
+    try:
+        secret = SecretSeen.from_object(
+            as_json(core.read_namespaced_secret(target.secret_name, target.namespace))
+        )
+    except ApiException as err:
+        if err.status != 404:
+            raise
+        secret = None
+    history = core.list_namespaced_secret(
+        target.namespace, label_selector=helm_history_selector(target.release_name)
+    )
+    return secret, [HelmRevision.from_storage_secret(as_json(s)) for s in history.items]
+
+
+def api_client_for(target: Target) -> Any:
+    """A Kubernetes API client configured like the program's Kubernetes provider."""
+    import yaml
+    from kubernetes import config
+
+    if target.kubeconfig:
+        return config.new_client_from_config_dict(yaml.safe_load(target.kubeconfig))
+    # Default loading rules, as the provider's: $KUBECONFIG (a list of files) or ~/.kube/config.
+    return config.new_client_from_config(context=target.kube_context)
+
+
+def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_client_for) -> str | None:
+    """The hand-over message, or None when the namespace holds nothing in the way.
+
+    A cluster that cannot be read fails the run too: without the read, nothing says the run
+    would not stop half-way on the user's objects.
+    """
+    try:
+        secret, history = read_namespace(target, connect(target))
+    except Exception as err:
+        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
+    found = handovers(target.namespace, secret, target.release_name, history)
+    return handover_message(target.namespace, found) if found else None
+
+
+class ClusterPreflightProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        target = Target.from_props(news)
+        if target is None:
+            return CheckResult(news, [])
+        failure = preflight_failure(target)
+        return CheckResult(news, [CheckFailure("", failure)] if failure else [])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_=f"preflight-{props['namespace']}", outs=props)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        # Nothing to change: `check` does the work, on every run.
+        return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
+
+
+class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="ClusterPreflight"):
+    """Stops the run, before any change, if the namespace holds what this program did not make."""
+
+    namespace: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        namespace: pulumi.Input[str],
+        secret_name: str,
+        release_name: str,
+        kube_context: str | None = None,
+        kubeconfig: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "namespace": namespace,
+            "secret_name": secret_name,
+            "release_name": release_name,
+            "kube_context": kube_context,
+            "kubeconfig": kubeconfig,
+        }
+        # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
+        # where it comes from: keep it one in state.
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+        super().__init__(
+            ClusterPreflightProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(secret_outputs, opts),
+        )
+
+
+__all__ = [
+    "ClusterPreflight",
+    "ClusterPreflightProvider",
+    "Target",
+    "api_client_for",
+    "preflight_failure",
+    "read_namespace",
+]

@@ -1,0 +1,164 @@
+"""The cluster preflight's provider, reading through the real Kubernetes client from a modelled API
+server (the two Secret endpoints it calls, with label-selector filtering as the API server does)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from pulumi.runtime import rpc
+
+from builders.credentials import SECRET_NAME
+from components.alloy_monitoring import RELEASE_NAME
+from dynamic.cluster_preflight import ClusterPreflightProvider, Target, preflight_failure
+from tools.mocks import helm_release_secret
+
+NS = "llm-judge"
+MANUAL_RELEASE = "(chart k8s-monitoring-1.6.54, revision 2, status deployed)"
+
+
+class ApiServer(ThreadingHTTPServer):
+    secrets: dict[str, dict[str, Any]]
+    requests: list[str]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ApiServer
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        url = urlparse(self.path)
+        prefix = f"/api/v1/namespaces/{NS}/secrets"
+        if url.path.startswith(prefix + "/"):
+            found = self.server.secrets.get(url.path[len(prefix) + 1 :])
+            if found is None:
+                self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
+                                 "reason": "NotFound", "message": "secrets not found"})  # fmt: skip
+            else:
+                self._send(200, found)
+        elif url.path == prefix:
+            selector = parse_qs(url.query).get("labelSelector", [""])[0]
+            wanted = dict(term.split("=", 1) for term in selector.split(",") if term)
+            items = [
+                s for s in self.server.secrets.values()
+                if all(s["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+            ]  # fmt: skip
+            self._send(200, {"kind": "SecretList", "apiVersion": "v1", "metadata": {}, "items": items})
+        else:
+            self._send(404, {"kind": "Status", "code": 404})
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def api() -> Iterator[ApiServer]:
+    server = ApiServer(("127.0.0.1", 0), Handler)
+    server.secrets, server.requests = {}, []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def kubeconfig(port: int) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+            "users": [{"name": "u", "user": {"token": "placeholder"}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "c",
+        }
+    )
+
+
+def target(port: int) -> Target:
+    return Target(NS, SECRET_NAME, RELEASE_NAME, kubeconfig=kubeconfig(port))
+
+
+def manual_secret() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": SECRET_NAME, "namespace": NS},
+        "data": {"GRAFANA_CLOUD_API_KEY": "eA=="},
+    }
+
+
+def serve_release(api: ApiServer, chart_version: str, revision: int) -> None:
+    key, storage = helm_release_secret(NS, RELEASE_NAME, "k8s-monitoring", chart_version, revision)
+    resource_id = key[1]
+    api.secrets[resource_id.split("/", 1)[1]] = storage
+
+
+def test_the_manual_install_is_read_through_the_api_and_named(api: ApiServer) -> None:
+    api.secrets[SECRET_NAME] = manual_secret()
+    serve_release(api, "1.6.54", 1)
+    serve_release(api, "1.6.54", 2)
+    message = preflight_failure(target(api.server_port))
+    assert message is not None
+    assert f"Helm release {NS}/{RELEASE_NAME} {MANUAL_RELEASE}" in message
+    assert f"Secret {NS}/{SECRET_NAME} (keys: GRAFANA_CLOUD_API_KEY)" in message
+    # Exactly the two reads, with Helm's own selector for the release history.
+    assert sorted(urlparse(p).path for p in api.requests) == [
+        f"/api/v1/namespaces/{NS}/secrets",
+        f"/api/v1/namespaces/{NS}/secrets/{SECRET_NAME}",
+    ]
+    listing = next(p for p in api.requests if urlparse(p).path.endswith("/secrets"))
+    assert parse_qs(urlparse(listing).query)["labelSelector"] == [f"owner=helm,name={RELEASE_NAME}"]
+
+
+def test_the_programs_own_objects_pass(api: ApiServer) -> None:
+    secret = manual_secret()
+    secret["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "pulumi"}
+    api.secrets[SECRET_NAME] = secret
+    serve_release(api, "4.4.0", 5)
+    assert preflight_failure(target(api.server_port)) is None
+
+
+def test_an_empty_namespace_passes(api: ApiServer) -> None:
+    assert preflight_failure(target(api.server_port)) is None
+
+
+def test_a_cluster_that_cannot_be_read_stops_the_run_naming_it() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    message = preflight_failure(target(port))
+    assert message is not None
+    assert message.startswith(f"cannot read namespace {NS} through the cluster's kubeconfig: ")
+
+
+def test_check_reports_one_failure_and_reads_nothing_while_the_cluster_is_unknown(api: ApiServer) -> None:
+    api.secrets[SECRET_NAME] = manual_secret()
+    props = {"namespace": NS, "secret_name": SECRET_NAME, "release_name": RELEASE_NAME}
+    provider = ClusterPreflightProvider()
+
+    result = provider.check({}, {**props, "kubeconfig": kubeconfig(api.server_port)})
+    assert [(f.property, f.reason.splitlines()[0]) for f in result.failures] == [
+        ("", f"namespace {NS} holds objects under this program's names that it did not make "
+             "(the manual install of the plan's phases 2-3?). Nothing was changed. "
+             "Hand them over, then run `pulumi up` again:")
+    ]  # fmt: skip
+
+    api.requests.clear()
+    unknown = provider.check({}, {**props, "kubeconfig": rpc.UNKNOWN})
+    assert unknown.failures == []
+    assert api.requests == []  # a preview of a cluster this run creates reads nothing
