@@ -10,7 +10,7 @@ in a preview as in an update.
 
 What it reads, with the kubeconfig context (local) or kubeconfig (eks) the Kubernetes provider
 uses: the credentials Secret and the Helm release's storage Secrets in the namespace (RBAC: get
-and list Secrets there). `builders.preflight` decides. While the kubeconfig is unknown (a preview
+and list Secrets there; a role without them, such as the read-only PR preview role, skips the check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
 Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and
@@ -97,8 +97,17 @@ def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_cli
     A cluster that cannot be read fails the run too: without the read, nothing says the run
     would not stop half-way on the user's objects.
     """
+    from kubernetes.client.exceptions import ApiException
+
     try:
         secret, history = read_namespace(target, connect(target))
+    except ApiException as err:
+        if err.status == 403:
+            # A role that may not read Secrets there: the PR preview role, whose EKS access entry is
+            # a view policy (view excludes Secrets). Its preview cannot check and passes; the
+            # deploy role's `pulumi up` reads them and stops before any change (README).
+            return None
+        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
     except Exception as err:
         return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
     found = handovers(target.namespace, secret, target.release_name, history)

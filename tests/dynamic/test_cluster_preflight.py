@@ -26,6 +26,7 @@ MANUAL_RELEASE = "(chart k8s-monitoring-1.6.54, revision 2, status deployed)"
 class ApiServer(ThreadingHTTPServer):
     secrets: dict[str, dict[str, Any]]
     requests: list[str]
+    forbidden: bool  # answer as to a role without get/list on Secrets (RBAC 403)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -35,7 +36,10 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         url = urlparse(self.path)
         prefix = f"/api/v1/namespaces/{NS}/secrets"
-        if url.path.startswith(prefix + "/"):
+        if self.server.forbidden:
+            self._send(403, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403,
+                             "reason": "Forbidden", "message": "secrets is forbidden"})  # fmt: skip
+        elif url.path.startswith(prefix + "/"):
             found = self.server.secrets.get(url.path[len(prefix) + 1 :])
             if found is None:
                 self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
@@ -68,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def api() -> Iterator[ApiServer]:
     server = ApiServer(("127.0.0.1", 0), Handler)
-    server.secrets, server.requests = {}, []
+    server.secrets, server.requests, server.forbidden = {}, [], False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -135,6 +139,14 @@ def test_the_programs_own_objects_pass(api: ApiServer) -> None:
 
 def test_an_empty_namespace_passes(api: ApiServer) -> None:
     assert preflight_failure(target(api.server_port)) is None
+
+
+def test_a_role_that_may_not_read_secrets_skips_the_check(api: ApiServer) -> None:
+    # The PR preview role (a view policy) previews; the deploy role's `pulumi up` checks.
+    api.secrets[SECRET_NAME] = manual_secret()
+    api.forbidden = True
+    assert preflight_failure(target(api.server_port)) is None
+    assert api.requests  # it did ask
 
 
 def test_a_cluster_that_cannot_be_read_stops_the_run_naming_it() -> None:
