@@ -250,9 +250,8 @@ def test_a_rotated_token_is_pushed_to_the_cluster_in_the_same_update():
     run = prepared("eks").start()
 
     def check(run):
-        token = named(
-            run, "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken", "grafana-cloud-collectors-token"
-        )
+        token_type = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
+        token = named(run, token_type, "grafana-cloud-collectors-token")
         expiry = computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"]
         annotations = custom_resource(run, "ExternalSecret").inputs["metadata"]["annotations"]
         assert annotations["force-sync"] == expiry  # changes exactly when the token does

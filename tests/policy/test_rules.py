@@ -449,9 +449,10 @@ def test_allowed_scopes_are_the_builders_definition() -> None:
 def test_the_verification_policy_may_read_and_only_read() -> None:
     policy = "grafana:cloud/accessPolicy:AccessPolicy"
     name = verify_policy_name("llm-judge-local")
-    assert collector_scopes(policy, {"name": name, "scopes": ["metrics:read", "logs:read", "traces:read"]}) == []
+    reads = ["metrics:read", "logs:read", "traces:read"]
+    assert collector_scopes(policy, {"name": name, "scopes": reads}) == []
     assert collector_scopes(policy, {"name": name, "scopes": ["metrics:read"]}) == []
-    found = collector_scopes(policy, {"name": name, "scopes": ["metrics:read", "metrics:write", "stacks:read"]})
+    found = collector_scopes(policy, {"name": name, "scopes": [*reads, "metrics:write", "stacks:read"]})
     assert len(found) == 1 and "['metrics:write', 'stacks:read']" in found[0] and "only reads" in found[0]
 
 
