@@ -177,9 +177,9 @@ def collector_logs(env: Env) -> Result:
                 problems.append(f"{pod}: {err}")
                 continue
             read += 1
-            bad = [line for line in log.splitlines() if EXPORT_ERROR.search(line)]
+            bad = [match for line in log.splitlines() if (match := EXPORT_ERROR.search(line))]
             if bad:
-                errors.append(f"{pod}: {len(bad)} export error(s), latest: {bad[-1].strip()[:240]}")
+                errors.append(f"{pod}: {len(bad)} export error(s), latest: {_excerpt(bad[-1])}")
     if errors or problems:
         return Result(
             "collector-logs",
@@ -192,6 +192,13 @@ def collector_logs(env: Env) -> Result:
     return Result(
         "collector-logs", "PASS", f"{read} collector pod(s), no export errors in the last {env.window}", query
     )
+
+
+def _excerpt(match: re.Match[str], width: int = 240) -> str:
+    """The matched log line around the match (a long line's error sits at its end)."""
+    line = match.string
+    start = max(0, min(match.start() - width // 2, len(line) - width))
+    return ("…" if start else "") + line[start : start + width] + ("…" if start + width < len(line) else "")
 
 
 # --- b. metrics ---------------------------------------------------------------------------------

@@ -186,7 +186,13 @@ def result_line(result: Result, check: Check, tgt: Target) -> str:
     return line
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     args = _parser().parse_args(argv)
     redactor = Redactor()
     console = Console(redactor, out, err)
@@ -220,7 +226,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         f"release {tgt.release}, data of the last {env.window}"
         + (f", waiting up to {_clock(args.wait)}" if args.wait else "")
     )
-    results = run_checks(env, CHECKS, args.wait, args.interval, console)
+    results = run_checks(env, CHECKS, args.wait, args.interval, console, clock, sleep)
     for result, check in zip(results, CHECKS, strict=True):
         console.result(result_line(result, check, tgt))
     counts = {status: sum(r.status == status for r in results) for status in ("PASS", "FAIL", "SKIP")}
