@@ -5,6 +5,7 @@ skips, and --wait. Every connection goes to 127.0.0.1.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -240,3 +241,9 @@ def test_wait_gives_up_when_time_runs_out(world) -> None:
         "waiting (50s of 1m00s",
     ]
     assert run.status["service-metrics"] == "FAIL"
+
+
+def test_every_check_has_its_runbook_section() -> None:
+    runbooks = (Path(__file__).resolve().parents[3] / "docs" / "runbooks.md").read_text()
+    anchors = set(re.findall(r'<a id="(verify-[a-z-]+)"></a>', runbooks))
+    assert anchors == {f"verify-{check.id}" for check in CHECKS}
