@@ -117,6 +117,8 @@ def collectors_ready(env: Env) -> Result:
     query = f"Kubernetes API: GET /apis/apps/v1/namespaces/{target.namespace}/" + ", ".join(
         f"{_PLURAL[c.kind]}/{c.workload}" for c in target.collectors
     )
+    if not target.collectors:
+        return Result("collectors-ready", "SKIP", "no feature runs a collector (`features`)", query)
     if isinstance(env.kube, KubeError):
         return Result("collectors-ready", "FAIL", f"no cluster access: {env.kube}", query, "the kubeconfig")
     found: list[str] = []
@@ -144,6 +146,8 @@ def collectors_ready(env: Env) -> Result:
 def _pods(env: Env, kube: KubeClient, kind: str, workload: str) -> list[str]:
     obj = kube.get_json(_workload_path(env.target, kind, workload))
     labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not labels:  # an empty selector would list every pod of the namespace
+        raise RequestError(f"{kind} {workload} has no spec.selector.matchLabels to find its pods by")
     selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     pods = kube.get_json(f"/api/v1/namespaces/{env.target.namespace}/pods", {"labelSelector": selector})
     return [str(p["metadata"]["name"]) for p in pods.get("items") or []]
@@ -156,6 +160,8 @@ def collector_logs(env: Env) -> Result:
         f"?container={ALLOY_CONTAINER}&sinceSeconds={env.window_seconds} for each collector pod, "
         "searched for HTTP 401/403/429 and connection refused"
     )
+    if not target.collectors:
+        return Result("collector-logs", "SKIP", "no feature runs a collector (`features`)", query)
     if isinstance(env.kube, KubeError):
         return Result("collector-logs", "FAIL", f"no cluster access: {env.kube}", query, "the kubeconfig")
     read, problems, errors = 0, [], []

@@ -116,6 +116,19 @@ def test_collectors_not_ready_missing_or_failing_to_export(world) -> None:
     assert run.status["collectors-ready"] == run.status["collector-logs"] == "FAIL"
 
 
+def test_a_workload_whose_pods_cannot_be_selected_by_labels(world) -> None:
+    workloads = default_workloads()
+    workloads["grafana-k8s-monitoring-alloy-receiver"].match_labels = False
+    with world(telemetry=Telemetry(workloads=workloads)) as w:
+        w.write_metrics()
+        run = w.run()
+    assert "DaemonSet grafana-k8s-monitoring-alloy-receiver has no spec.selector.matchLabels" in run.line(
+        "collector-logs"
+    )
+    listed = [q["labelSelector"][0] for path, q, _ in w.kube.requests if path.endswith("/pods")]
+    assert listed and all(selector for selector in listed)  # never an empty selector (every pod)
+
+
 def test_a_service_without_logs(world) -> None:
     telemetry = Telemetry(logging_containers=set(SERVICES) - {"redis-service"})
     with world(telemetry=telemetry) as w:

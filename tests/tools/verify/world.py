@@ -87,6 +87,7 @@ class Workload:
     exists: bool = True
     pods: tuple[str, ...] = ()
     log: str = ""
+    match_labels: bool = True  # False: a selector of matchExpressions only
 
 
 @dataclass
@@ -188,6 +189,8 @@ def kube_routes(telemetry: Telemetry) -> dict[str, Any]:
             obj = copy.deepcopy(docs[workload.kind])
             obj["metadata"]["name"] = name
             obj["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"] = name
+            if not workload.match_labels:
+                obj["spec"]["selector"] = {"matchExpressions": [{"key": "app", "operator": "Exists"}]}
             if not workload.ready:
                 status = obj["status"]
                 for key in ("readyReplicas", "numberReady", "availableReplicas", "numberAvailable"):
