@@ -14,6 +14,7 @@ from components.app_instrumentation import AppInstrumentation, AppInstrumentatio
 from components.dashboards import Dashboards, DashboardsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
 from components.stack_grafana import StackGrafana, StackGrafanaArgs
+from components.verification_access import VerificationAccess, VerificationAccessArgs
 from platforms import Cluster, eks_cluster, local_cluster
 from stackconfig import StackSecrets, load_stack_config
 
@@ -72,6 +73,18 @@ def main() -> dict[str, pulumi.Output]:
     if cloud.grafana_token is not None:
         stack_grafana_content(config, secrets, cloud)
 
+    # Read-only access for `python -m tools.verify` (README "Verify").
+    verification = VerificationAccess(
+        "verify",
+        VerificationAccessArgs(
+            cluster_name=config.cluster_name,
+            stack_id=cloud.stack_id,
+            region=cloud.region,
+            token_policy=config.collector_token,
+            cloud_provider=cloud_provider,
+        ),
+    )
+
     outputs: dict[str, pulumi.Output] = {
         "grafanaCloudStackId": cloud.stack_id,
         "grafanaUrl": cloud.grafana_url,
@@ -82,6 +95,9 @@ def main() -> dict[str, pulumi.Output]:
         "namespace": cluster.namespace.name,
         "k8sMonitoringRelease": monitoring.release_name,
         "otlpReceiverHost": monitoring.receiver_host,
+        "verifyEndpoints": cloud.query_endpoints,
+        "verifyToken": verification.token,  # secret
+        "verifyTokenExpiresAt": verification.token_expires_at,
         **cluster.outputs,
     }
     for key, value in outputs.items():

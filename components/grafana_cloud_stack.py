@@ -15,6 +15,7 @@ from builders.grafana_cloud import (
     collector_policy_name,
     loki_push_url,
 )
+from builders.verification import query_endpoints
 
 
 @dataclass
@@ -37,6 +38,8 @@ class GrafanaCloudStack(pulumi.ComponentResource):
     loki_push_url: pulumi.Output[str]
     logs_user_id: pulumi.Output[str]
     otlp_url: pulumi.Output[str]
+    # Where tools.verify reads the telemetry back (builders/verification.py): query bases and users.
+    query_endpoints: pulumi.Output[dict[str, str]]
     collector_token: pulumi.Output[str]
     collector_token_expires_at: pulumi.Output[str]
     grafana_token: pulumi.Output[str] | None  # secret; None unless manage_grafana
@@ -91,6 +94,14 @@ class GrafanaCloudStack(pulumi.ComponentResource):
         self.loki_push_url = stack.logs_url.apply(loki_push_url)
         self.logs_user_id = stack.logs_user_id.apply(str)
         self.otlp_url = stack.otlp_url
+        self.query_endpoints = pulumi.Output.all(
+            prometheusUrl=stack.prometheus_url,
+            prometheusUserId=stack.prometheus_user_id,
+            logsUrl=stack.logs_url,
+            logsUserId=stack.logs_user_id,
+            tracesUrl=stack.traces_url,
+            tracesUserId=stack.traces_user_id,
+        ).apply(query_endpoints)
         # Explicitly secret: the provider marks it, but that marking is the engine's, not ours.
         self.collector_token = pulumi.Output.secret(token.token)
         self.collector_token_expires_at = token.expires_at
@@ -103,6 +114,7 @@ class GrafanaCloudStack(pulumi.ComponentResource):
                 "loki_push_url": self.loki_push_url,
                 "logs_user_id": self.logs_user_id,
                 "otlp_url": self.otlp_url,
+                "query_endpoints": self.query_endpoints,
                 "collector_token": self.collector_token,
                 "collector_token_expires_at": self.collector_token_expires_at,
                 "grafana_token": self.grafana_token,

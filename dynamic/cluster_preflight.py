@@ -10,7 +10,8 @@ in a preview as in an update.
 
 What it reads, with the kubeconfig context (local) or kubeconfig (eks) the Kubernetes provider
 uses: the credentials Secret and the Helm release's storage Secrets in the namespace (RBAC: get
-and list Secrets there; a role without them, such as the read-only PR preview role, skips the check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
+and list Secrets there; a role without them, such as the read-only PR preview role, skips the
+check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
 Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and

@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any, TypeGuard
 
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.verification import VERIFY_POLICY_SUFFIX, VERIFY_SCOPES
 
 SECRET_MARKER = "[secret]"  # how tools.synth writes a secret input
 
@@ -445,19 +446,33 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
 
 # --- (f) Grafana Cloud access-policy scopes -------------------------------------------------------
 
+# The scopes each access policy of the program may hold, by the suffix of its `name` (the builders
+# name them), with what that policy is for. Any other access policy is held to the collectors' scopes.
+SCOPES_BY_POLICY_SUFFIX: dict[str, tuple[tuple[str, ...], str]] = {
+    VERIFY_POLICY_SUFFIX: (VERIFY_SCOPES, "the verification token only reads this stack's telemetry"),
+}
+COLLECTORS_SCOPES = (ALLOWED_COLLECTOR_SCOPES, "the collectors' token only writes telemetry")
+
+
+def allowed_scopes(policy_name: Any) -> tuple[tuple[str, ...], str]:
+    """(scopes the access policy named `policy_name` may hold, what that policy is for)."""
+    for suffix, allowed in SCOPES_BY_POLICY_SUFFIX.items():
+        if isinstance(policy_name, str) and policy_name.endswith(suffix):
+            return allowed
+    return COLLECTORS_SCOPES
+
 
 def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[str]:
-    """A Grafana Cloud access policy grants only the collectors' write scopes (ALLOWED_COLLECTOR_SCOPES)."""
+    """A Grafana Cloud access policy grants only its role's scopes: the collectors' write scopes
+    (ALLOWED_COLLECTOR_SCOPES), or for the verification policy (`*-verify-read`) VERIFY_SCOPES."""
     if resource_type != ACCESS_POLICY:
         return []
+    allowed, why = allowed_scopes(props.get("name"))
     scopes = [s for s in _as_list(props.get("scopes")) if isinstance(s, str)]
-    extra = sorted(set(scopes) - set(ALLOWED_COLLECTOR_SCOPES))
+    extra = sorted(set(scopes) - set(allowed))
     if not extra:
         return []
-    return [
-        f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(ALLOWED_COLLECTOR_SCOPES)}; "
-        "the collectors' token only writes telemetry"
-    ]
+    return [f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(allowed)}; {why}"]
 
 
 # --- the pack's rule list -------------------------------------------------------------------------
@@ -521,7 +536,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "grafana-collector-scopes",
-        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write.",
+        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write; "
+        "the verification policy (*-verify-read) at most metrics:read, logs:read and traces:read.",
         {ACCESS_POLICY},
         collector_scopes,
     ),

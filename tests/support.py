@@ -49,6 +49,13 @@ def one(run: ProgramRun, type_: str) -> Registration:
     return found[0]
 
 
+def named(run: ProgramRun, type_: str, name: str) -> Registration:
+    """The one resource of `type_` with logical name `name` (for types the program declares twice)."""
+    found = [r for r in by_type(run, type_) if r.name == name]
+    assert len(found) == 1, f"expected one {type_} {name!r}, found {[r.name for r in by_type(run, type_)]}"
+    return found[0]
+
+
 def parent_of(run: ProgramRun, registration: Registration) -> Registration | None:
     return next((r for r in run.monitor.registrations if r.urn == registration.parent_urn), None)
 

@@ -7,11 +7,13 @@ import pulumi
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.credentials import KEYS, SECRET_NAME
 from builders.grafana_com import dashboards_for_stack
-from tests.support import by_type, one, parent_of, prepared, settled
+from tests.support import by_type, named, one, parent_of, prepared, settled
 from tools.mocks import PLACEHOLDER_STACK, SECRET_SIG, SECRET_SIG_KEY
 
 POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
+COLLECTORS_POLICY = "grafana-cloud-collectors"
+COLLECTORS_TOKEN = "grafana-cloud-collectors-token"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -43,6 +45,10 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
             ("llmjudge:observability:CredentialsSecret", "grafana-cloud-credentials", None),
             (POLICY, "grafana-cloud-collectors", "grafana-cloud"),
             (TOKEN, "grafana-cloud-collectors-token", "grafana-cloud"),
+            # tools.verify's read-only access.
+            ("llmjudge:observability:VerificationAccess", "verify", None),
+            (POLICY, "verify-policy", "verify"),
+            (TOKEN, "verify-token", "verify"),
             (NAMESPACE, "llm-judge-namespace", "llm-judge"),
             (SECRET, "grafana-cloud-credentials-secret", "grafana-cloud-credentials"),
             ("llmjudge:observability:AlloyMonitoring", "k8s-monitoring", None),
@@ -107,6 +113,8 @@ def test_every_resource_uses_an_explicit_provider():
             **{f"llm-judge-services-{s.name}": "local-cluster" for s in DEFAULT_SERVICES},
             "grafana-cloud-automation": "grafana-cloud",
             "grafana-cloud-automation-token": "grafana-cloud",
+            "verify-policy": "grafana-cloud",
+            "verify-token": "grafana-cloud",
         }
         k8s_providers = {p.name: p.inputs for p in by_type(run, "pulumi:providers:kubernetes")}
         assert {name: inputs["context"] for name, inputs in k8s_providers.items()} == {
@@ -125,7 +133,7 @@ def test_access_policy_is_realm_of_the_stack_with_exactly_the_write_scopes():
     run = prepared("local").start()
 
     def check(run):
-        policy = one(run, POLICY)
+        policy = named(run, POLICY, COLLECTORS_POLICY)
         assert sorted(policy.inputs["scopes"]) == ["logs:write", "metrics:write", "traces:write"]
         assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
         assert policy.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
@@ -141,7 +149,7 @@ def test_scopes_shrink_with_the_features_that_need_them():
 
 
 def _assert_scopes(run, expected):
-    assert one(run, POLICY).inputs["scopes"] == expected
+    assert named(run, POLICY, COLLECTORS_POLICY).inputs["scopes"] == expected
 
 
 @pulumi.runtime.test
@@ -149,7 +157,7 @@ def test_token_expires_and_rotates_as_configured():
     run = prepared("local", collectorTokenLifetimeDays="60", collectorTokenRotateBeforeDays="10").start()
 
     def check(run):
-        token = one(run, TOKEN)
+        token = named(run, TOKEN, COLLECTORS_TOKEN)
         assert token.inputs["expireAfter"] == "1440h"
         assert token.inputs["earlyRotationWindow"] == "240h"
         assert token.inputs["deleteOnDestroy"] is True
@@ -236,14 +244,21 @@ def test_namespace_from_config_is_used_by_namespace_and_secret():
 
 
 @pulumi.runtime.test
-def test_stack_outputs_hold_no_credential():
+def test_stack_outputs_hold_no_credential_but_the_secret_verify_token():
     run = prepared("local").start()
+    names = list(run.outputs)
 
     def check(values):
-        exported = dict(zip(run.outputs, values, strict=True))
+        exported = dict(zip(names, values[: len(names)], strict=True))
+        secret = dict(zip(names, values[len(names) :], strict=True))
         assert exported["credentialsSecretName"] == SECRET_NAME
         assert exported["grafanaUrl"] == PLACEHOLDER_STACK["url"]
-        assert not any("placeholder-token" in str(v) for v in exported.values())
-        assert len(by_type(run, TOKEN)) == 1
+        # The mock provider gives every rotating token this value: the collectors' token is in no
+        # output; the read-only verification token is in exactly one, and that one is secret.
+        assert {k for k, v in exported.items() if "placeholder-token" in str(v)} == {"verifyToken"}
+        assert {k for k, is_secret in secret.items() if is_secret} == {"verifyToken"}
+        assert len(by_type(run, TOKEN)) == 2
 
-    return pulumi.Output.all(*run.outputs.values()).apply(check)
+    return pulumi.Output.all(
+        *run.outputs.values(), *(pulumi.Output.from_input(o.is_secret()) for o in run.outputs.values())
+    ).apply(check)

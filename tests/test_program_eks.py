@@ -11,7 +11,7 @@ from builders.external_secrets import API_VERSION, OPERATOR_ACCOUNT, aws_secret_
 from builders.iam import CLOUDWATCH_READ_ACTIONS, EBS_CSI_SERVICE_ACCOUNT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
-from tests.support import by_type, one, prepared, settled
+from tests.support import by_type, named, one, prepared, settled
 from tools.mocks import (
     PLACEHOLDER_OIDC_ISSUER,
     PLACEHOLDER_OIDC_PROVIDER_ARN,
@@ -258,7 +258,8 @@ def test_a_rotated_token_is_pushed_to_the_cluster_in_the_same_update():
     run = prepared("eks").start()
 
     def check(run):
-        token = one(run, "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken")
+        token_type = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
+        token = named(run, token_type, "grafana-cloud-collectors-token")
         expiry = computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"]
         annotations = custom_resource(run, "ExternalSecret").inputs["metadata"]["annotations"]
         assert annotations["force-sync"] == expiry  # changes exactly when the token does

@@ -10,7 +10,7 @@ from pulumi.runtime import settings
 from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_stack
 from builders.notification_routing import DEFAULT_CONTACT_POINT, PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT
-from tests.support import by_type, config_for, one, prepared, settled
+from tests.support import by_type, config_for, named, one, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import ProgramRun, prepare
 
@@ -64,7 +64,7 @@ def test_token_rule_is_built_from_the_real_token_expiry():
     run = prepared("local").start()
 
     def check(run):
-        token = one(run, TOKEN)
+        token = named(run, TOKEN, "grafana-cloud-collectors-token")
         # The expiry is what the (mock) provider computed for the token: clock + lifetime.
         expiry = epoch_seconds(computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"])
         (token_rule,) = [r for r in rules(run) if "time()" in json.loads(r["datas"][0]["model"])["expr"]]

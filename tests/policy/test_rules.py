@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.verification import verify_policy_name
 from policy import rules
 from policy.rules import (
     RULES,
@@ -443,6 +444,23 @@ def test_collector_scopes() -> None:
 
 def test_allowed_scopes_are_the_builders_definition() -> None:
     assert rules.ALLOWED_COLLECTOR_SCOPES is ALLOWED_COLLECTOR_SCOPES
+
+
+def test_the_verification_policy_may_read_and_only_read() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    name = verify_policy_name("llm-judge-local")
+    reads = ["metrics:read", "logs:read", "traces:read"]
+    assert collector_scopes(policy, {"name": name, "scopes": reads}) == []
+    assert collector_scopes(policy, {"name": name, "scopes": ["metrics:read"]}) == []
+    found = collector_scopes(policy, {"name": name, "scopes": [*reads, "metrics:write", "stacks:read"]})
+    assert len(found) == 1 and "['metrics:write', 'stacks:read']" in found[0] and "only reads" in found[0]
+
+
+def test_read_scopes_stay_refused_for_any_other_policy() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    for name in ("llm-judge-local-alloy-collectors", "something-else", None):
+        found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write", "logs:read"]})
+        assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0], name
 
 
 # --- the pack's wiring -----------------------------------------------------------------------------
