@@ -3,7 +3,9 @@
 The seed plan's phase-9 rules query `http_server_requests_total{status=...}` and
 `aws_sqs_approximate_number_of_messages_visible{queue_name=...}`, which nothing here emits (see
 DESIGN.md "Metric names"). These rules use the names in `tools.metric_catalog`, which tests
-check expression by expression. Pure: no Pulumi; `components/` turns each rule into an
+check expression by expression, and tests/builders/test_alert_scenarios.py runs every rule under
+Prometheus' evaluator (`promtool test rules`, via the translation in tools/prom_rules.py) over series
+shaped as the pipeline delivers them. Pure: no Pulumi; `components/` turns each rule into an
 `alerting.RuleGroup` rule with `grafana_rule_data()` as its `data`.
 
 Service label: the services send metrics over OTLP; Alloy's `otelcol.exporter.prometheus` maps the

@@ -58,3 +58,13 @@ def test_synth_supplies_no_placeholder_destination_where_the_stack_file_names_on
     off = tmp_path / "off.yaml"
     off.write_text(original.replace("    alerting: true", "    alerting: false"))
     assert f"{PROJECT}:alertEmailAddresses" not in stack_file_config("local", off)[0]
+
+
+def test_a_malformed_features_value_is_left_to_the_config_check(tmp_path):
+    broken = tmp_path / "Pulumi.local.yaml"
+    text = (ROOT / "Pulumi.local.yaml").read_text()
+    start = text.index("  llm-judge-observability:features:")
+    broken.write_text(text[:start] + '  llm-judge-observability:features: "{alerting"\n')
+    config, secret_keys = stack_file_config("local", broken)  # no traceback here
+    with pytest.raises(ConfigError, match="features"):
+        parse_config(config, set(secret_keys), "local")

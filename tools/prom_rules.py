@@ -46,13 +46,18 @@ Test-time only (it needs promtool; runtime code never imports it). Two parts:
                Check("11m", "AlloyRemoteWriteFailing", (Alert({"severity": "critical", ...}),)),
            ),
        )
+       promtool = tests.support.prometheus_binary("promtool")   # missing: the test fails, never skips
        result = run_scenarios(rules, [scenario], promtool)      # rules: builders.alerts.AlertRule
-       assert result.ok, result.output
+       assert result.ok, result.output                          # the report names every failed check
+       result.failed_checks()   # [FailedCheck(scenario, alertname, at, nothing_fired)], to assert a failure
 
    `Alert.labels` are the alert's complete labels except `alertname` (promtool adds it); give
    `Alert.annotations` on every expected alert of a run to check the rendered annotations too, or on
    none (the rules are then translated without annotations). Series come from
-   `tools.pipeline_series`, which shapes them as this pipeline delivers them.
+   `tools.pipeline_series`, which shapes them as this pipeline delivers them; one `Cluster` per cluster
+   (its `cluster` label), so rules that must keep clusters apart are tested by concatenating several.
+   Timing, as promtool evaluates: a sample at minute m is seen until m + 5 (the 5-minute lookback),
+   a `rate` has a value from the second sample, an alert fires `for` after its condition first holds.
 """
 
 from __future__ import annotations
