@@ -79,7 +79,10 @@ def stack_file_config(stack: str, path: Path | None = None) -> tuple[dict[str, s
         full = f"{PROJECT}:{setting.key}"
         if setting.required and full not in config:
             config[full], secret_keys = PLACEHOLDER_SECRET, [*secret_keys, full]
-    features = yaml.safe_load(config.get(f"{PROJECT}:features", "{}"))
+    try:
+        features = json.loads(config.get(f"{PROJECT}:features", "{}"))
+    except json.JSONDecodeError:
+        features = None  # parse_config reports it; the placeholder changes nothing about that
     alerting = not isinstance(features, dict) or features.get("alerting", True) is not False
     if alerting and not any(f"{PROJECT}:{key}" in config for key in ALERT_DESTINATION_KEYS):
         config[f"{PROJECT}:alertEmailAddresses"] = json.dumps([PLACEHOLDER_ALERT_EMAIL])
