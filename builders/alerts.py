@@ -3,7 +3,9 @@
 The seed plan's phase-9 rules query `http_server_requests_total{status=...}` and
 `aws_sqs_approximate_number_of_messages_visible{queue_name=...}`, which nothing here emits (see
 DESIGN.md "Metric names"). These rules use the names in `tools.metric_catalog`, which tests
-check expression by expression. Pure: no Pulumi; `components/` turns each rule into an
+check expression by expression, and tests/builders/test_alert_scenarios.py runs every rule under
+Prometheus' evaluator (`promtool test rules`, via the translation in tools/prom_rules.py) over series
+shaped as the pipeline delivers them. Pure: no Pulumi; `components/` turns each rule into an
 `alerting.RuleGroup` rule with `grafana_rule_data()` as its `data`.
 
 Service label: the services send metrics over OTLP; Alloy's `otelcol.exporter.prometheus` maps the
@@ -25,7 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from builders import cloudwatch
-from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB
+from builders.features import FeatureToggles
+from builders.k8s_monitoring_names import (
+    ALLOY_INTEGRATION_JOB,
+    COLLECTOR_WORKLOAD_KINDS,
+    COLLECTORS,
+    monitoring_names,
+)
 from builders.names import DNS1123_LABEL
 
 Comparison = Literal["gt", "lt"]
@@ -46,6 +54,8 @@ TOKEN_WARNING_SECONDS = 14 * 24 * 3600
 # The Prometheus query looks back this far; the instant query only needs the rate windows (<= 10m).
 QUERY_RANGE_SECONDS = 600
 EXPRESSION_DATASOURCE_UID = "__expr__"
+# How often Grafana evaluates each rule group (its `interval_seconds`).
+EVALUATION_INTERVAL_SECONDS = 60
 CONDITION_REF_ID = "C"
 
 
@@ -99,11 +109,20 @@ class AlertSpec:
     sqs_queues: Sequence[str]
     collector_token_expires_at_epoch: int
     runbook_base_url: str
+    # clusterName: the chart's remote write adds `cluster` (and `k8s_cluster_name`) with this value
+    # to every series (`external_labels` of each prometheus.remote_write the chart renders).
+    cluster: str
+    release_name: str  # the k8s-monitoring release: its collectors' workload names derive from it
+    features: FeatureToggles  # which sources run, hence which series the pipeline rules can see
     inference_queue: str = "inference_queue"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.namespace, str) or not DNS1123_LABEL.match(self.namespace):
-            raise ValueError(f"namespace {self.namespace!r} must be a Kubernetes namespace name")
+        for name in ("namespace", "cluster", "release_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not DNS1123_LABEL.match(value):
+                raise ValueError(f"{name} {value!r} must be a DNS-1123 label")
+        if not isinstance(self.features, FeatureToggles):
+            raise ValueError(f"features {self.features!r} must be FeatureToggles")
         if isinstance(self.services, str) or not self.services:
             raise ValueError(f"services {self.services!r} must be a non-empty list of service names")
         for service in self.services:
@@ -240,27 +259,57 @@ def _backlog_rule(spec: AlertSpec) -> AlertRule:
 # --- pipeline health ------------------------------------------------------------------------
 
 
-def _collector_down_rule(spec: AlertSpec) -> AlertRule:
-    uid = _uid("collector-down")
+# kube-state-metrics' desired and ready counts per workload kind (all in the chart's default
+# allow list, allowLists/kube-state-metrics.yaml: `kube_statefulset.*`, `kube_daemonset.*`,
+# `kube_deployment_spec_replicas`, `kube_deployment_status_replicas_available`). Labels `namespace`
+# and the kind's name: kube-state-metrics docs/metrics/workload/{statefulset,daemonset,deployment}-metrics.md.
+# A Deployment has no "ready" count in the allow list; "available" is ready for minReadySeconds,
+# which the Alloy chart sets to 10 s (alloy-operator 0.6.3 alloy-values.yaml `controller.minReadySeconds`).
+_DESIRED_AND_READY: Mapping[str, tuple[str, str]] = {
+    "statefulset": ("kube_statefulset_replicas", "kube_statefulset_status_replicas_ready"),
+    "daemonset": ("kube_daemonset_status_desired_number_scheduled", "kube_daemonset_status_number_ready"),
+    "deployment": ("kube_deployment_spec_replicas", "kube_deployment_status_replicas_available"),
+}
+
+
+def _not_ready_term(spec: AlertSpec, kind: str) -> str:
+    names = monitoring_names(spec.release_name, spec.namespace)
+    workloads = sorted(names.collector(c) for c in COLLECTORS if COLLECTOR_WORKLOAD_KINDS[c] == kind)
+    match = f'="{workloads[0]}"' if len(workloads) == 1 else f'=~"{"|".join(workloads)}"'
+    sel = f'namespace="{spec.namespace}", {kind}{match}'
+    by = f"cluster, namespace, {kind}"
+    desired, ready = _DESIRED_AND_READY[kind]
+    missing = f"sum by ({by}) ({desired}{{{sel}}}) - sum by ({by}) ({ready}{{{sel}}})"
+    return f'label_replace({missing}, "workload", "$1", "{kind}", "(.+)")'
+
+
+def _collectors_not_ready_rule(spec: AlertSpec) -> AlertRule:
+    uid = _uid("collector-not-ready")
+    kinds = sorted(set(COLLECTOR_WORKLOAD_KINDS.values()))
     return AlertRule(
         uid=uid,
-        title="AlloyCollectorDown",
+        title="AlloyCollectorNotReady",
         group=PIPELINE_GROUP,
-        # `app` is the collector name (app.kubernetes.io/name, set by the integration's discovery rules).
-        expr=f'min by (app) (up{{job="{ALLOY_INTEGRATION_JOB}", namespace="{spec.namespace}"}})',
-        threshold=1.0,
-        comparison="lt",
-        for_="5m",
+        # A Pending or NotReady collector pod has no `up` series at all (the chart's alloy integration
+        # scrapes only Running and ready pods: its discovery keeps `<port>@Running@true@false`), so
+        # readiness is read from kube-state-metrics instead: desired minus ready, per workload.
+        expr="max by (cluster, namespace, workload) ("
+        + " or ".join(_not_ready_term(spec, k) for k in kinds)
+        + ")",
+        threshold=0.0,
+        comparison="gt",
+        for_="10m",  # longer than a rolling restart of the collectors
         severity="critical",
-        summary="Alloy collector {{ $labels.app }} is not being scraped",
+        summary="Collector {{ $labels.workload }} has pods scheduled but not ready",
         description=(
-            "A pod of collector {{ $labels.app }} in " + spec.namespace + " failed its self-metrics scrape "
-            "for 5 minutes. Only Running and ready pods are scraped, so a crash-looping collector shows "
-            "up in the CrashLooping alert instead."
+            "kube-state-metrics reports {{ $values.B.Value }} fewer ready pods than desired for "
+            "{{ $labels.workload }} in " + spec.namespace + " for 10 minutes (Pending, crash-looping "
+            "or failing its readiness probe): its part of the telemetry is not collected. This rule "
+            "reads kube-state-metrics through alloy-metrics, so it cannot see alloy-metrics itself "
+            "stopping; TelemetryPipelineSilent does."
         ),
         runbook_url=_runbook(spec, uid),
-        # No `up` at all means alloy-metrics itself (which does the scraping) sends nothing.
-        no_data_state="Alerting",
+        no_data_state="OK",  # no workload series: the collectors or kube-state-metrics are gone; see Silent
         exec_err_state="Error",
         labels={"namespace": spec.namespace},
     )
@@ -268,30 +317,69 @@ def _collector_down_rule(spec: AlertSpec) -> AlertRule:
 
 def _remote_write_rule(spec: AlertSpec) -> AlertRule:
     sel = f'job="{ALLOY_INTEGRATION_JOB}", namespace="{spec.namespace}"'
-    failed = f"sum by (app, pod) (rate(prometheus_remote_storage_samples_failed_total{{{sel}}}[10m]))"
-    dropped = f"sum by (app, pod) (rate(prometheus_remote_storage_samples_dropped_total{{{sel}}}[10m]))"
+    by = "cluster, namespace, app, pod"
+    # A 5m rate held for 10m: losses over at least about 5 minutes page, a one-off lost batch does not.
+    failed = f"sum by ({by}) (rate(prometheus_remote_storage_samples_failed_total{{{sel}}}[5m]))"
+    dropped = f"sum by ({by}) (rate(prometheus_remote_storage_samples_dropped_total{{{sel}}}[5m]))"
     uid = _uid("remote-write-failing")
     return AlertRule(
         uid=uid,
         title="AlloyRemoteWriteFailing",
         group=PIPELINE_GROUP,
-        # Both counters exist from start-up (one per remote-write queue), so the sum always matches.
-        # The chart sets no write relabelling and no sample_age_limit: any drop is lost data.
-        expr=f"{failed} + {dropped}",
+        # `samples_failed_total` is a plain Counter, exported at 0 from start-up; `samples_dropped_total`
+        # is a CounterVec by `reason` since Prometheus 2.50 and has no series before the first drop
+        # (prometheus v2.50.0 storage/remote/queue_manager.go lines 132-138 and 188-194; Alloy runs a
+        # fork of v2.54.1, grafana/alloy go.mod). `A + B` alone would be empty until a first drop, so:
+        # failed plus dropped where anything was dropped, failed alone otherwise. A send counts as
+        # failed on a non-retryable answer: 5xx, and 429 with the chart's `retry_on_http_429 = true`,
+        # are retried instead (v2.50.0 storage/remote/client.go lines 239-241).
+        expr=f"({failed} + {dropped}) or {failed}",
         threshold=0.0,
         comparison="gt",
         for_="10m",
         severity="critical",
         summary="{{ $labels.pod }} loses samples on remote write to Grafana Cloud",
         description=(
-            "{{ $labels.pod }} ({{ $labels.app }}) failed or dropped {{ $values.B.Value }} samples/s "
-            "on remote write for 10 minutes: rejected credentials (token expired or revoked), "
-            "limits, or invalid samples. Check the collector's logs."
+            "For 10 minutes {{ $labels.pod }} ({{ $labels.app }}) has had samples refused with a "
+            "non-retryable error (4xx other than 429: invalid, out-of-order or too-old samples, series "
+            "limits) or dropped before sending: {{ humanize $values.B.Value }} samples/s over the last "
+            "5 minutes, while its own metrics still reach Grafana Cloud. A write refused as a whole "
+            "(token expired or revoked) leaves nothing to see here: TelemetryPipelineSilent fires for that."
         ),
         runbook_url=_runbook(spec, uid),
-        no_data_state="OK",  # no series = no collector; AlloyCollectorDown pages for that, once
+        no_data_state="OK",  # no self-metrics at all: TelemetryPipelineSilent and NotReady page for that
         exec_err_state="Error",
         labels={"namespace": spec.namespace},
+    )
+
+
+def _pipeline_silent_rule(spec: AlertSpec) -> AlertRule:
+    uid = _uid("pipeline-silent")
+    return AlertRule(
+        uid=uid,
+        title="TelemetryPipelineSilent",
+        group=PIPELINE_GROUP,
+        # Every scrape of alloy-metrics yields an `up` sample, and the remote write labels it with
+        # this cluster. When nothing arrives (token expired or revoked, alloy-metrics gone) the query
+        # is empty: no data, which this rule's no-data state turns into a firing alert. With data the
+        # count is at least 1 and the condition (< 1) is never true.
+        expr=f'count by (cluster) (up{{cluster="{spec.cluster}"}})',
+        threshold=1.0,
+        comparison="lt",
+        for_="5m",
+        severity="critical",
+        summary=f"No metrics from cluster {spec.cluster} reach Grafana Cloud",
+        description=(
+            f"No scrape result (`up`) of cluster {spec.cluster} has reached Grafana Cloud for about "
+            "10 minutes (5 minutes of query lookback, then 5 minutes pending): the collectors' remote "
+            "write is refused (token expired or revoked: run `pulumi up`), alloy-metrics is not "
+            "running, or the cluster is gone. Every other alert on this cluster's metrics is blind "
+            "until it clears."
+        ),
+        runbook_url=_runbook(spec, uid),
+        no_data_state="Alerting",  # the point of the rule: nothing arriving is the failure
+        exec_err_state="Error",
+        labels={"namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
@@ -303,7 +391,7 @@ def _crash_loop_rule(spec: AlertSpec) -> AlertRule:
         group=PIPELINE_GROUP,
         # kube_pod_container_status_waiting_reason is in the chart's kube-state-metrics allow list.
         expr=(
-            "max by (pod, container) (kube_pod_container_status_waiting_reason"
+            "max by (cluster, namespace, pod, container) (kube_pod_container_status_waiting_reason"
             f'{{namespace="{spec.namespace}", reason="CrashLoopBackOff"}})'
         ),
         threshold=0.0,
@@ -352,18 +440,33 @@ def _token_expiry_rule(spec: AlertSpec) -> AlertRule:
 
 
 def alert_catalog(spec: AlertSpec) -> tuple[AlertRule, ...]:
-    """Every rule for one stack: per-service HTTP rules, queue rules (only with queues), pipeline health."""
+    """Every rule for one stack: per-service HTTP rules, queue rules (only with queues), pipeline health
+    (each only where the features deliver the series it reads)."""
     rules: list[AlertRule] = []
     for service in spec.services:
         rules += [_error_rate_rule(spec, service), _latency_rule(spec, service)]
     if spec.sqs_queues:
         rules.append(_backlog_rule(spec))
-    rules += [
-        _collector_down_rule(spec),
-        _remote_write_rule(spec),
-        _crash_loop_rule(spec),
-        _token_expiry_rule(spec),
-    ]
+    f = spec.features
+    # Pipeline rules exist only where their series can: kube-state-metrics comes with clusterMetrics,
+    # the collectors' own metrics with collectorSelfMetrics, and `up` with any scrape of alloy-metrics
+    # (the CloudWatch exporter is scraped on stacks with SQS queues).
+    scrapes = (
+        f.cluster_metrics
+        or f.cost_metrics
+        or f.annotation_autodiscovery
+        or f.collector_self_metrics
+        or bool(spec.sqs_queues)
+    )
+    if f.cluster_metrics:
+        rules.append(_collectors_not_ready_rule(spec))
+    if f.collector_self_metrics:
+        rules.append(_remote_write_rule(spec))
+    if scrapes:
+        rules.append(_pipeline_silent_rule(spec))
+    if f.cluster_metrics:
+        rules.append(_crash_loop_rule(spec))
+    rules.append(_token_expiry_rule(spec))
     uids = [r.uid for r in rules]
     duplicates = sorted({u for u in uids if uids.count(u) > 1})
     if duplicates:

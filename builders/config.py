@@ -46,6 +46,17 @@ _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # then silently misread, as the plan's 1.x values are by 4.x.
 SUPPORTED_CHART_MAJOR = 4
 DEFAULT_RUNBOOKS = "https://github.com/llm-judge/llm-judge-observability/blob/main/docs/runbooks.md"
+# An address as Grafana's email integration takes it: an RFC 5322 addr-spec with a dot-atom local
+# part and a DNS host name (at least two labels, an alphabetic top-level one); no display name, no
+# angle brackets, no IP literal. The form is checked; whether the mailbox exists cannot be.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+# The address of Grafana's built-in `grafana-default-email` contact point: a placeholder nobody reads
+# (grafana/grafana PR #113341: "configured with a placeholder email address `<example@email.com>`").
+GRAFANA_PLACEHOLDER_EMAIL = "example@email.com"
+ALERT_DESTINATION_KEYS = ("alertEmailAddresses", "slackWebhookUrl", "pagerdutyIntegrationKey")
 
 
 class ConfigError(Exception):
@@ -134,6 +145,7 @@ class StackConfig:
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
     app_config_map: str = "appconfig"
     app_config_key: str = "appconfig.json"
+    alert_email_addresses: tuple[str, ...] = ()  # the program's own email contact point
     eks: EksSettings | None = None
 
 
@@ -206,6 +218,27 @@ def _id_list(regex: re.Pattern[str]) -> Callable[[str], tuple[str, ...]]:
     return parse
 
 
+def _email_addresses(raw: str) -> tuple[str, ...]:
+    given = _json(raw)
+    if not isinstance(given, list) or not given or not all(isinstance(a, str) for a in given):
+        raise ValueError(raw)
+    for address in given:
+        if len(address) > 254 or len(address.split("@")[0]) > 64 or not _EMAIL.fullmatch(address):
+            raise ValueError(raw)
+        if address.lower() == GRAFANA_PLACEHOLDER_EMAIL:
+            raise ValueError(raw)
+    if len(set(given)) != len(given):
+        raise ValueError(raw)
+    return tuple(given)
+
+
+_EMAIL_ALLOWED = (
+    "a non-empty list of distinct email addresses such as oncall@yourcompany.com (no display names, "
+    f"not Grafana's placeholder {GRAFANA_PLACEHOLDER_EMAIL}); set one with "
+    "`pulumi config set --path 'alertEmailAddresses[0]' <address>`"
+)
+
+
 _NODE_GROUP_ALLOWED = (
     "an object {instanceTypes: [..], minSize, desiredSize, maxSize} with "
     "1 <= minSize <= desiredSize <= maxSize <= 100"
@@ -273,6 +306,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("traceSampleRate", _fraction, "a number from 0 to 1"),
     Setting("runbookBaseUrl", _matching(_HTTPS_URL), "an https:// URL of the runbooks page"),
+    Setting("alertEmailAddresses", _email_addresses, _EMAIL_ALLOWED),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
     Setting(
@@ -350,6 +384,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: st
     features = _features(ours.get("features"), problems)
     services = _services(ours.get("services"), problems)
     problems += _cross_checks(values)
+    problems += _alert_destination_problems(ours, features)
     if problems:
         raise ConfigError(_message(stack, problems))
     return _build(stack, values, features, services)
@@ -468,6 +503,20 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _alert_destination_problems(ours: Mapping[str, Any], features: FeatureToggles) -> list[str]:
+    """With alerting on, at least one real destination: never Grafana's placeholder contact point."""
+    if not features.alerting or any(key in ours for key in ALERT_DESTINATION_KEYS):
+        return []
+    email, slack, pagerduty = (_full(key) for key in ALERT_DESTINATION_KEYS)
+    return [
+        f"{_full('features')}.alerting is on but no alert destination is set: set {email} "
+        "(`pulumi config set --path 'alertEmailAddresses[0]' <address>`), "
+        f"{slack} or {pagerduty} (`pulumi config set --secret <key> <value>`), or turn alerting off "
+        "with features.alerting: false. Without one, alerts would go to Grafana's grafana-default-email "
+        f"contact point, whose address is the placeholder {GRAFANA_PLACEHOLDER_EMAIL}"
+    ]
+
+
 def _build(
     stack: str, values: Mapping[str, Any], features: FeatureToggles, services: tuple[ServiceSpec, ...]
 ) -> StackConfig:
@@ -491,6 +540,7 @@ def _build(
         services=services,
         app_config_map=values.get("appConfigMapName", "appconfig"),
         app_config_key=values.get("appConfigKey", "appconfig.json"),
+        alert_email_addresses=values.get("alertEmailAddresses", ()),
         eks=_eks(values) if values["platform"] == "eks" else None,
     )
 

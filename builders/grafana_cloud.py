@@ -11,11 +11,14 @@ ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
 def collector_scopes(features: FeatureToggles) -> tuple[str, ...]:
     """Write scopes for exactly the signals the enabled features send.
 
-    Metrics are always sent (at least the collectors' own); logs only when pod logs or
-    cluster events are collected; traces only when the services' OTLP receiver is on.
+    Metrics are always sent (at least the collectors' own); logs when pod logs or cluster events
+    are collected, or when the services' OTLP receiver is on: k8s-monitoring's applicationObservability
+    forwards the OTLP logs it receives to the Loki destination (the alloy-receiver config has
+    `otelcol.exporter.loki` -> `loki.write`; tests/tools/test_chart_render.py checks every combination);
+    traces only when the OTLP receiver is on.
     """
     scopes = ["metrics:write"]
-    if features.pod_logs or features.cluster_events:
+    if features.pod_logs or features.cluster_events or features.application_observability:
         scopes.append("logs:write")
     if features.application_observability:
         scopes.append("traces:write")

@@ -15,6 +15,14 @@ LOGS = "alloy-logs"
 RECEIVER = "alloy-receiver"
 SINGLETON = "alloy-singleton"
 COLLECTORS: tuple[str, ...] = (METRICS, LOGS, RECEIVER, SINGLETON)
+# The workload kind the Alloy Operator runs each collector as (the `Alloy` resource's
+# `controller.type`, set by the presets in builders.k8s_monitoring; the chart render tests check it).
+COLLECTOR_WORKLOAD_KINDS: dict[str, str] = {
+    METRICS: "statefulset",
+    LOGS: "daemonset",
+    RECEIVER: "daemonset",
+    SINGLETON: "deployment",
+}
 
 # The `alloy` integration's job label (feature-integrations integrations/alloy-values.yaml `jobLabel`);
 # the pipeline's health rules select on it.

@@ -9,24 +9,40 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.alerts import CONDITION_REF_ID, AlertRule, AlertSpec, alert_catalog, grafana_rule_data
-from builders.notification_routing import PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT, routing
-
-EVALUATION_INTERVAL_SECONDS = 60
+from builders.alerts import (
+    CONDITION_REF_ID,
+    EVALUATION_INTERVAL_SECONDS,
+    AlertRule,
+    AlertSpec,
+    alert_catalog,
+    grafana_rule_data,
+)
+from builders.features import FeatureToggles
+from builders.notification_routing import (
+    EMAIL_CONTACT_POINT,
+    PAGERDUTY_CONTACT_POINT,
+    SLACK_CONTACT_POINT,
+    routing,
+)
+from components.alloy_monitoring import RELEASE_NAME
 
 
 @dataclass
 class AlertRulesArgs:
     folder_uid: pulumi.Input[str]
     namespace: str
+    cluster_name: str
+    features: FeatureToggles
     services: Sequence[str]
     sqs_queues: Sequence[str]
     runbook_base_url: str
     collector_token_expires_at_epoch: pulumi.Input[int]
     prometheus_uid: pulumi.Input[str]
+    email_addresses: Sequence[str]  # plain config; empty: no email contact point
     slack_webhook_url: pulumi.Input[str] | None
     pagerduty_integration_key: pulumi.Input[str] | None
     grafana_provider: grafana.Provider  # the stack's Grafana
+    release_name: str = RELEASE_NAME  # the k8s-monitoring release whose collectors the rules watch
 
 
 class AlertRules(pulumi.ComponentResource):
@@ -44,6 +60,9 @@ class AlertRules(pulumi.ComponentResource):
                 sqs_queues=args.sqs_queues,
                 collector_token_expires_at_epoch=token_expires_at_epoch,
                 runbook_base_url=args.runbook_base_url,
+                cluster=args.cluster_name,
+                release_name=args.release_name,
+                features=args.features,
             )
 
         # Which groups exist does not depend on the token's expiry (any epoch will do); the
@@ -68,7 +87,23 @@ class AlertRules(pulumi.ComponentResource):
                 opts=child,
             )
 
+        plan = routing(
+            has_email=bool(args.email_addresses),
+            has_slack=args.slack_webhook_url is not None,
+            has_pagerduty=args.pagerduty_integration_key is not None,
+        )
         contact_points = []
+        if args.email_addresses:
+            contact_points.append(
+                grafana.alerting.ContactPoint(
+                    f"{name}-email",
+                    name=EMAIL_CONTACT_POINT,
+                    # Grafana Cloud sends the mail itself, no SMTP settings needed:
+                    # https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/configure-email/
+                    emails=[grafana.alerting.ContactPointEmailArgs(addresses=list(args.email_addresses))],
+                    opts=child,
+                )
+            )
         if args.slack_webhook_url is not None:
             contact_points.append(
                 grafana.alerting.ContactPoint(
@@ -91,10 +126,6 @@ class AlertRules(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        plan = routing(
-            has_pagerduty=args.pagerduty_integration_key is not None,
-            has_slack=args.slack_webhook_url is not None,
-        )
         # Grafana has one notification policy tree per organization: this resource owns it,
         # and `pulumi destroy` resets it to Grafana's default.
         grafana.alerting.NotificationPolicy(
@@ -116,7 +147,7 @@ class AlertRules(pulumi.ComponentResource):
         )
 
         self.rule_groups = pulumi.Output.from_input(groups)
-        self.contact_points = pulumi.Output.from_input(sorted({route.contact_point for route in plan.routes}))
+        self.contact_points = pulumi.Output.from_input(list(plan.contact_points))
         self.register_outputs(
             {
                 "rule_groups": self.rule_groups,

@@ -51,6 +51,16 @@ CASES = [
     ("features", "[true]", ['features = "[true]"', "an object of feature names"]),
     ("clustrName", "llm-judge", ["clustrName is not a setting", "did you mean clusterName?"]),
     ("grafanaCloudApiToken", DELETE, ["grafanaCloudApiToken is not set", "pulumi config set --secret"]),
+    (
+        "alertEmailAddresses",
+        '["<example@email.com>"]',
+        ['alertEmailAddresses = "["<example@email.com>"]"', "email addresses", "--path"],
+    ),
+    (
+        "alertEmailAddresses",
+        DELETE,  # and neither Slack nor PagerDuty: alerts would reach nobody
+        ["no alert destination is set", "slackWebhookUrl", "pagerdutyIntegrationKey", "features.alerting"],
+    ),
 ]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from builders.config import PROJECT, parse_config
-from tools.program import ROOT, stack_file_config
+from builders.config import PROJECT, ConfigError, parse_config
+from tools.program import PLACEHOLDER_ALERT_EMAIL, ROOT, stack_file_config
 
 
 def stack_file(stack: str) -> dict:
@@ -33,3 +33,38 @@ def test_project_file_names_the_project_and_a_virtualenv():
     assert project["name"] == PROJECT
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"
+
+
+@pytest.mark.parametrize("stack", ["local", "eks"])
+def test_a_user_must_name_an_alert_destination_before_pulumi_up(stack):
+    """The stack files turn alerting on and name no destination: `pulumi up` stops with the one message
+    saying what to set. Synth supplies a placeholder address (reserved .invalid domain) instead."""
+    config, secret_keys = stack_file_config(stack)
+    assert config.pop(f"{PROJECT}:alertEmailAddresses") == f'["{PLACEHOLDER_ALERT_EMAIL}"]'
+    assert PLACEHOLDER_ALERT_EMAIL.endswith(".invalid")
+    with pytest.raises(ConfigError, match="no alert destination is set") as raised:
+        parse_config(config, set(secret_keys), stack)
+    assert "pulumi config set --path 'alertEmailAddresses[0]' <address>" in str(raised.value)
+
+
+def test_synth_supplies_no_placeholder_destination_where_the_stack_file_names_one(tmp_path):
+    stack_file = tmp_path / "Pulumi.local.yaml"
+    original = (ROOT / "Pulumi.local.yaml").read_text()
+    stack_file.write_text(
+        original + "  llm-judge-observability:alertEmailAddresses:\n    - oncall@llm-judge.dev\n"
+    )
+    config, _ = stack_file_config("local", stack_file)
+    assert config[f"{PROJECT}:alertEmailAddresses"] == '["oncall@llm-judge.dev"]'
+    off = tmp_path / "off.yaml"
+    off.write_text(original.replace("    alerting: true", "    alerting: false"))
+    assert f"{PROJECT}:alertEmailAddresses" not in stack_file_config("local", off)[0]
+
+
+def test_a_malformed_features_value_is_left_to_the_config_check(tmp_path):
+    broken = tmp_path / "Pulumi.local.yaml"
+    text = (ROOT / "Pulumi.local.yaml").read_text()
+    start = text.index("  llm-judge-observability:features:")
+    broken.write_text(text[:start] + '  llm-judge-observability:features: "{alerting"\n')
+    config, secret_keys = stack_file_config("local", broken)  # no traceback here
+    with pytest.raises(ConfigError, match="features"):
+        parse_config(config, set(secret_keys), "local")

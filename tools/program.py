@@ -13,11 +13,15 @@ import pulumi
 import yaml
 from pulumi.runtime import settings
 
-from builders.config import PROJECT, SECRETS
+from builders.config import ALERT_DESTINATION_KEYS, PROJECT, SECRETS
 from tools.mocks import PlaceholderMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "placeholder-secret-offline-synth"
+# What synth supplies when a stack with alerting on names no alert destination (a user must set
+# one: `pulumi up` refuses the stack file as it is). `.invalid` is reserved by RFC 2606 section 2:
+# no mail to it can ever be delivered.
+PLACEHOLDER_ALERT_EMAIL = "placeholder-set-alertEmailAddresses@offline-synth.invalid"
 
 
 @dataclass
@@ -58,7 +62,9 @@ def stack_file_config(stack: str, path: Path | None = None) -> tuple[dict[str, s
     """The `config:` of Pulumi.<stack>.yaml as the CLI hands it to the program.
 
     Values become strings (objects as JSON) as the CLI passes them. Encrypted (`secure:`)
-    values and secret settings the file leaves out are given placeholder values, marked secret.
+    values and required secret settings the file leaves out are given placeholder values, marked
+    secret. What else a user must set before `pulumi up` gets a placeholder too: with alerting on and
+    no alert destination, `alertEmailAddresses` = [PLACEHOLDER_ALERT_EMAIL].
     """
     document = yaml.safe_load((path or ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
     config: dict[str, str] = {}
@@ -73,7 +79,22 @@ def stack_file_config(stack: str, path: Path | None = None) -> tuple[dict[str, s
         full = f"{PROJECT}:{setting.key}"
         if setting.required and full not in config:
             config[full], secret_keys = PLACEHOLDER_SECRET, [*secret_keys, full]
+    try:
+        features = json.loads(config.get(f"{PROJECT}:features", "{}"))
+    except json.JSONDecodeError:
+        features = None  # parse_config reports it; the placeholder changes nothing about that
+    alerting = not isinstance(features, dict) or features.get("alerting", True) is not False
+    if alerting and not any(f"{PROJECT}:{key}" in config for key in ALERT_DESTINATION_KEYS):
+        config[f"{PROJECT}:alertEmailAddresses"] = json.dumps([PLACEHOLDER_ALERT_EMAIL])
     return config, secret_keys
+
+
+def supplied_by_synth(config: Mapping[str, str]) -> dict[str, str]:
+    """The config keys `stack_file_config` filled with placeholders (what a user must set), secrets hidden."""
+    placeholders = {PLACEHOLDER_SECRET: "[secret]", json.dumps([PLACEHOLDER_ALERT_EMAIL]): None}
+    return {
+        key: placeholders[value] or value for key, value in sorted(config.items()) if value in placeholders
+    }
 
 
 def cli_text(value: Any) -> str:

@@ -23,7 +23,7 @@ import yaml
 
 from builders.k8s_monitoring import node_requests
 from tools.mocks import Registration, placeholder_object, redact
-from tools.program import ProgramRun, run_to_completion, stack_file_config
+from tools.program import ProgramRun, run_to_completion, stack_file_config, supplied_by_synth
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 VALUES_FILE = "k8s-monitoring-values.yaml"
@@ -103,12 +103,16 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def write_outputs(run: ProgramRun, out: Path) -> list[dict[str, Any]]:
+def write_outputs(
+    run: ProgramRun, out: Path, supplied_config: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     records = resource_records(run.monitor.registrations)
     (out / "resources.json").write_text(json.dumps(records, indent=2) + "\n")
     placeholders = {
         "note": "Offline synth: these lookups were answered with placeholders, not real data.",
+        # Settings the stack file leaves to the user, given placeholder values for this run.
+        "config": supplied_config or {},
         "lookups": [{"invoke": token, "answer": answer} for token, answer in run.mocks.answers],
         "cluster_reads": {
             f"{type_} {resource_id}": placeholder_object(type_, resource_id)
@@ -140,12 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     except pulumi.RunError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    records = write_outputs(run, args.out)
+    supplied = supplied_by_synth(config)
+    records = write_outputs(run, args.out, supplied)
     values = helm_values(run.monitor.registrations)
     elapsed = time.perf_counter() - started
 
     print(f"stack {args.stack}: {len(records)} resources -> {args.out}/resources.json")
     print("\n".join(summary(run.monitor.registrations)))
+    print("config a user must set, given placeholders here: " + (", ".join(supplied) or "none"))
     print("lookups answered with placeholders: " + (", ".join(sorted(set(run.mocks.invoked))) or "none"))
     print(f"cluster objects read (placeholders): {len(set(run.mocks.read))}")
     if values is not None:

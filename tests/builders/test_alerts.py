@@ -19,7 +19,16 @@ from builders.alerts import (
     grafana_rule_data,
 )
 from builders.app_instrumentation import DEFAULT_SERVICES
-from tools.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
+from builders.features import FeatureToggles
+from tools.metric_catalog import (
+    CatalogEntry,
+    MetricCatalog,
+    allow_list,
+    metric_names_in,
+    otel_label_problems,
+    pipeline_catalog,
+)
+from tools.program import ROOT
 
 EXPIRES = 1_767_225_600  # 2026-01-01T00:00:00Z
 RUNBOOKS = "https://github.com/example/llm-judge/blob/main/docs/runbooks.md"
@@ -48,6 +57,9 @@ def make_spec(queues: tuple[str, ...] = (), **changes: Any) -> AlertSpec:
         "sqs_queues": list(queues),
         "collector_token_expires_at_epoch": EXPIRES,
         "runbook_base_url": RUNBOOKS,
+        "cluster": "llm-judge-local",
+        "release_name": "grafana-k8s-monitoring",
+        "features": FeatureToggles(),
     }
     return AlertSpec(**{**fields, **changes})
 
@@ -112,17 +124,75 @@ def test_long_service_names_still_give_short_unique_uids() -> None:
     assert all(len(uid) <= 40 for uid in uids)
 
 
-def test_every_rule_is_documented_and_labelled(spec: AlertSpec) -> None:
-    for rule in alert_catalog(spec):
-        assert rule.severity in {"critical", "warning"}
-        assert rule.all_labels["severity"] == rule.severity
+SERVICE_NAMES = (
+    "gateway-service",
+    "redis-service",
+    "persistence-service",
+    "inference-service",
+    "judge-service",
+)
+# Every rule of the eks stack (local: the same without the queue rule): uid and labels, written out.
+EXPECTED_IDENTITY: dict[str, tuple[str, dict[str, str]]] = {
+    **{
+        f"HighErrorRate {s}": (
+            f"llmj-5xx-{s}",
+            {"severity": "critical", "service": s, "namespace": "llm-judge"},
+        )
+        for s in SERVICE_NAMES
+    },
+    **{
+        f"HighLatency {s}": (f"llmj-p95-{s}", {"severity": "warning", "service": s, "namespace": "llm-judge"})
+        for s in SERVICE_NAMES
+    },
+    "InferenceQueueBacklog": (
+        "llmj-sqs-backlog-inference_queue",
+        {"severity": "warning", "queue": "inference_queue"},
+    ),
+    "AlloyCollectorNotReady": (
+        "llmj-collector-not-ready",
+        {"severity": "critical", "namespace": "llm-judge"},
+    ),
+    "AlloyRemoteWriteFailing": (
+        "llmj-remote-write-failing",
+        {"severity": "critical", "namespace": "llm-judge"},
+    ),
+    "TelemetryPipelineSilent": (
+        "llmj-pipeline-silent",
+        {"severity": "critical", "namespace": "llm-judge", "cluster": "llm-judge-local"},
+    ),
+    "PodCrashLooping": ("llmj-crashloop", {"severity": "warning", "namespace": "llm-judge"}),
+    "CollectorTokenExpiring": ("llmj-token-expiring", {"severity": "warning", "namespace": "llm-judge"}),
+}
+# Comparison, threshold, pending period and no-data state of each rule, as the README's table says.
+EXPECTED_CONDITION: dict[str, tuple[str, float, str, str]] = {
+    **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK") for s in SERVICE_NAMES},
+    **{f"HighLatency {s}": ("gt", 5.0, "5m", "OK") for s in SERVICE_NAMES},
+    "InferenceQueueBacklog": ("gt", 100.0, "10m", "NoData"),
+    "AlloyCollectorNotReady": ("gt", 0.0, "10m", "OK"),
+    "AlloyRemoteWriteFailing": ("gt", 0.0, "10m", "OK"),
+    "TelemetryPipelineSilent": ("lt", 1.0, "5m", "Alerting"),
+    "PodCrashLooping": ("gt", 0.0, "15m", "OK"),
+    "CollectorTokenExpiring": ("lt", 1_209_600.0, "0s", "Alerting"),
+}
+
+
+def test_every_rule_has_its_uid_labels_and_runbook_link(spec: AlertSpec) -> None:
+    rules = {rule.title: rule for rule in alert_catalog(spec)}
+    expected = {t: e for t, e in EXPECTED_IDENTITY.items() if spec.sqs_queues or t != "InferenceQueueBacklog"}
+    assert set(rules) == set(expected)
+    for title, (uid, labels) in expected.items():
+        rule = rules[title]
+        assert (rule.uid, rule.all_labels) == (uid, labels), title
+        assert rule.annotations["runbook_url"] == f"{RUNBOOKS}#{uid}"
         assert rule.summary.strip() and rule.description.strip()
-        assert rule.runbook_url == f"{RUNBOOKS}#{rule.uid}"
-        assert rule.annotations["runbook_url"] == rule.runbook_url
-        assert rule.no_data_state in {"OK", "NoData", "Alerting"}
-        assert rule.exec_err_state in {"Error", "Alerting", "OK"}
-        assert rule.comparison in {"gt", "lt"}
-        assert re.fullmatch(r"([0-9]+[smhd])+", rule.for_)
+
+
+def test_every_rule_has_a_runbook_section_to_link_to() -> None:
+    runbooks = (ROOT / "docs" / "runbooks.md").read_text()
+    # The alert rules' anchors (llmj-…); the page also holds tools.verify's sections (verify-…).
+    anchors = set(re.findall(r'<a id="(llmj-[^"]+)"></a>', runbooks))
+    uids = {uid for uid, _ in EXPECTED_IDENTITY.values()}
+    assert anchors == uids, (sorted(uids - anchors), sorted(anchors - uids))
 
 
 def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
@@ -175,18 +245,73 @@ def test_inference_queue_must_be_collected() -> None:
 def test_pipeline_health_rules_exist_on_every_stack(spec: AlertSpec) -> None:
     titles = {r.title for r in alert_catalog(spec) if r.group == "llm-judge-pipeline"}
     assert titles == {
-        "AlloyCollectorDown",
+        "AlloyCollectorNotReady",
         "AlloyRemoteWriteFailing",
+        "TelemetryPipelineSilent",
         "PodCrashLooping",
         "CollectorTokenExpiring",
     }
 
 
-def test_collector_down_alerts_on_missing_data() -> None:
-    rule = next(r for r in alert_catalog(make_spec()) if r.title == "AlloyCollectorDown")
-    assert metric_names_in(rule.expr) == {"up"}
-    assert 'job="integrations/alloy"' in rule.expr
-    assert rule.no_data_state == "Alerting"
+def _pipeline_titles(queues: tuple[str, ...] = (), **features: bool) -> set[str]:
+    rules = alert_catalog(make_spec(queues, features=FeatureToggles(**features)))
+    return {r.title for r in rules if r.group == "llm-judge-pipeline"}
+
+
+def test_pipeline_rules_exist_only_where_their_series_can() -> None:
+    no_scrapes = {
+        "cluster_metrics": False,
+        "cost_metrics": False,
+        "annotation_autodiscovery": False,
+        "collector_self_metrics": False,
+    }
+    # kube-state-metrics comes with clusterMetrics; the collectors' own metrics with collectorSelfMetrics.
+    assert _pipeline_titles(cluster_metrics=False) == {
+        "AlloyRemoteWriteFailing",
+        "TelemetryPipelineSilent",
+        "CollectorTokenExpiring",
+    }
+    assert _pipeline_titles(collector_self_metrics=False) == {
+        "AlloyCollectorNotReady",
+        "TelemetryPipelineSilent",
+        "PodCrashLooping",
+        "CollectorTokenExpiring",
+    }
+    # Nothing scraped at all: no `up`, no silence rule (it would fire for ever) ...
+    assert _pipeline_titles(**no_scrapes) == {"CollectorTokenExpiring"}
+    # ... except on a stack whose alloy-metrics scrapes the CloudWatch exporter.
+    assert _pipeline_titles(QUEUES, **no_scrapes) == {"TelemetryPipelineSilent", "CollectorTokenExpiring"}
+
+
+KSM_READINESS = {
+    "kube_statefulset_replicas",
+    "kube_statefulset_status_replicas_ready",
+    "kube_daemonset_status_desired_number_scheduled",
+    "kube_daemonset_status_number_ready",
+    "kube_deployment_spec_replicas",
+    "kube_deployment_status_replicas_available",
+}
+
+
+def test_collector_readiness_comes_from_the_charts_kube_state_metrics_allow_list() -> None:
+    rule = next(r for r in alert_catalog(make_spec()) if r.title == "AlloyCollectorNotReady")
+    assert metric_names_in(rule.expr) == KSM_READINESS
+    ksm_only = MetricCatalog(tuple(CatalogEntry(p, "ksm") for p in allow_list("kube-state-metrics")))
+    assert ksm_only.missing(KSM_READINESS) == []
+    # Each collector's workload, by the name its kind's label carries.
+    for selector in (
+        'statefulset="grafana-k8s-monitoring-alloy-metrics"',
+        'daemonset=~"grafana-k8s-monitoring-alloy-logs|grafana-k8s-monitoring-alloy-receiver"',
+        'deployment="grafana-k8s-monitoring-alloy-singleton"',
+    ):
+        assert rule.expr.count(selector) == 2, selector  # desired and ready
+
+
+def test_silence_rule_fires_on_no_data_of_its_own_cluster_only() -> None:
+    rule = next(r for r in alert_catalog(make_spec(cluster="edge-1")) if r.title == "TelemetryPipelineSilent")
+    assert rule.expr == 'count by (cluster) (up{cluster="edge-1"})'
+    assert (rule.no_data_state, rule.comparison, rule.threshold) == ("Alerting", "lt", 1.0)
+    assert rule.labels["cluster"] == "edge-1"
 
 
 def test_remote_write_rule_uses_alloys_remote_storage_counters() -> None:
@@ -220,6 +345,8 @@ def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
     ("changes", "culprit"),
     [
         ({"namespace": "Bad_NS"}, "'Bad_NS'"),
+        ({"cluster": "Edge_1"}, "cluster 'Edge_1'"),
+        ({"release_name": ""}, "release_name ''"),
         ({"services": []}, "[]"),
         ({"services": "gateway-service"}, "'gateway-service'"),
         ({"services": ["a", "a"]}, "duplicates"),
@@ -279,15 +406,21 @@ def test_rule_data_is_query_reduce_threshold() -> None:
         "last",
     )
     assert (threshold["model"]["type"], threshold["model"]["expression"]) == ("threshold", "B")
-    assert threshold["model"]["conditions"] == [
-        {"evaluator": {"type": rule.comparison, "params": [rule.threshold]}}
-    ]
+    assert threshold["model"]["conditions"] == [{"evaluator": {"type": "lt", "params": [1_209_600.0]}}]
 
 
-def test_rule_data_threshold_follows_the_rule(spec: AlertSpec) -> None:
-    for rule in alert_catalog(spec):
+def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
+    """What Grafana gets (the threshold stage of the model, the pending period, the no-data state)
+    against the values written out above."""
+    rules = alert_catalog(spec)
+    assert {r.title for r in rules} == {
+        t for t in EXPECTED_CONDITION if spec.sqs_queues or t != "InferenceQueueBacklog"
+    }
+    for rule in rules:
         evaluator = grafana_rule_data(rule, DS_UID)[2]["model"]["conditions"][0]["evaluator"]
-        assert evaluator == {"type": rule.comparison, "params": [rule.threshold]}
+        comparison, threshold, pending, no_data = EXPECTED_CONDITION[rule.title]
+        assert evaluator == {"type": comparison, "params": [threshold]}, rule.title
+        assert (rule.for_, rule.no_data_state) == (pending, no_data), rule.title
 
 
 def test_rule_data_rejects_a_bad_datasource_uid() -> None:

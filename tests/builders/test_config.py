@@ -18,7 +18,8 @@ from builders.features import FeatureToggles
 TOKEN_KEY = f"{PROJECT}:grafanaCloudApiToken"
 
 
-def raw(**values: str) -> dict[str, str]:
+def raw(**values: str | None) -> dict[str, str]:
+    """A valid local config; a value None leaves that key out."""
     base = {
         "platform": "local",
         "clusterName": "llm-judge-local",
@@ -26,9 +27,10 @@ def raw(**values: str) -> dict[str, str]:
         "grafanaCloudStackSlug": "llmjudge",
         "k8sMonitoringChartVersion": "4.4.0",
         "grafanaCloudApiToken": "secret-value",
+        "alertEmailAddresses": '["oncall@llm-judge.dev"]',
     }
     base.update(values)
-    return {f"{PROJECT}:{k}": v for k, v in base.items()}
+    return {f"{PROJECT}:{k}": v for k, v in base.items() if v is not None}
 
 
 def test_minimal_local_config_gets_documented_defaults():
@@ -149,3 +151,70 @@ def test_each_required_setting_is_required(setting):
     given.pop(f"{PROJECT}:{setting.key}", None)
     with pytest.raises(ConfigError, match=f"{setting.key} is not set"):
         parse_config(given, {TOKEN_KEY}, "local")
+
+
+# --- alert destinations -----------------------------------------------------------------------
+
+SLACK_KEY = f"{PROJECT}:slackWebhookUrl"
+PAGERDUTY_KEY = f"{PROJECT}:pagerdutyIntegrationKey"
+
+
+def test_email_addresses_are_plain_config_kept_in_order():
+    config = parse_config(
+        raw(alertEmailAddresses='["oncall@llm-judge.dev", "Team.SRE+alerts@mail.example.org"]'),
+        {TOKEN_KEY},
+        "local",
+    )
+    assert config.alert_email_addresses == ("oncall@llm-judge.dev", "Team.SRE+alerts@mail.example.org")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '["<example@email.com>"]',  # Grafana's placeholder, as its default contact point holds it
+        '["example@email.com"]',  # the same placeholder without brackets
+        '["Ops <ops@llm-judge.dev>"]',  # a display name
+        '["ops@llm-judge"]',  # no top-level domain
+        '["ops@@llm-judge.dev"]',
+        '["ops @llm-judge.dev"]',
+        '["ops@llm-judge.dev\\n"]',  # a trailing newline
+        '["ops@-llm-judge.dev"]',
+        '["ops@[10.0.0.1]"]',  # an IP literal
+        '["oncall@llm-judge.dev", "oncall@llm-judge.dev"]',
+        "[]",
+        '"oncall@llm-judge.dev"',  # not a list: set it with --path 'alertEmailAddresses[0]'
+        "oncall@llm-judge.dev",
+    ],
+)
+def test_bad_email_lists_are_one_problem_naming_key_value_and_how_to_set_it(value):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(alertEmailAddresses=value), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f"{PROJECT}:alertEmailAddresses = " in message
+    assert "pulumi config set --path 'alertEmailAddresses[0]' <address>" in message
+
+
+def test_alerting_without_any_destination_is_refused_naming_the_keys_to_set():
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(alertEmailAddresses=None), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    for key in ("alertEmailAddresses", "slackWebhookUrl", "pagerdutyIntegrationKey", "features"):
+        assert f"{PROJECT}:{key}" in message
+    assert "no alert destination is set" in message
+    assert "example@email.com" in message  # why the built-in contact point will not do
+
+
+@pytest.mark.parametrize(
+    ("values", "secret"),
+    [
+        ({"slackWebhookUrl": "https://hooks.slack.com/services/T0/B0/x"}, SLACK_KEY),
+        ({"pagerdutyIntegrationKey": "0123456789abcdef0123456789abcdef"}, PAGERDUTY_KEY),
+        ({"features": '{"alerting": false}'}, None),
+    ],
+)
+def test_slack_or_pagerduty_alone_or_alerting_off_need_no_email(values, secret):
+    secrets = {TOKEN_KEY, secret} if secret else {TOKEN_KEY}
+    config = parse_config(raw(alertEmailAddresses=None, **values), secrets, "local")
+    assert config.alert_email_addresses == ()

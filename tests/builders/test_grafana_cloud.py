@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from builders.features import FeatureToggles
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, collector_scopes, loki_push_url
 
@@ -8,14 +10,34 @@ def test_all_features_need_exactly_the_three_write_scopes():
     assert collector_scopes(FeatureToggles()) == ("metrics:write", "logs:write", "traces:write")
 
 
-def test_logs_scope_only_with_a_log_feature():
-    assert "logs:write" in collector_scopes(FeatureToggles(pod_logs=False))
-    assert "logs:write" in collector_scopes(FeatureToggles(cluster_events=False))
-    assert "logs:write" not in collector_scopes(FeatureToggles(pod_logs=False, cluster_events=False))
+# (podLogs, clusterEvents, applicationObservability) -> scopes: every combination, written out.
+# Pod logs and cluster events go to Loki; the OTLP receiver sends traces to Tempo, metrics to Mimir
+# and the services' OTLP logs to Loki (tests/tools/test_chart_render.py shows the receiver's loki.write).
+SCOPES = {
+    (False, False, False): ("metrics:write",),
+    (True, False, False): ("metrics:write", "logs:write"),
+    (False, True, False): ("metrics:write", "logs:write"),
+    (True, True, False): ("metrics:write", "logs:write"),
+    (False, False, True): ("metrics:write", "logs:write", "traces:write"),
+    (True, False, True): ("metrics:write", "logs:write", "traces:write"),
+    (False, True, True): ("metrics:write", "logs:write", "traces:write"),
+    (True, True, True): ("metrics:write", "logs:write", "traces:write"),
+}
+# Toggles that send no logs or traces; they must not change the scopes either way.
+OTHERS = ("cluster_metrics", "cost_metrics", "annotation_autodiscovery", "collector_self_metrics")
 
 
-def test_traces_scope_only_with_the_otlp_receiver():
-    assert "traces:write" not in collector_scopes(FeatureToggles(application_observability=False))
+@pytest.mark.parametrize("others_on", [True, False], ids=["others-on", "others-off"])
+@pytest.mark.parametrize(("toggles", "expected"), SCOPES.items(), ids=str)
+def test_scopes_for_every_combination_of_the_log_and_trace_features(toggles, expected, others_on):
+    pod_logs, cluster_events, application_observability = toggles
+    features = FeatureToggles(
+        pod_logs=pod_logs,
+        cluster_events=cluster_events,
+        application_observability=application_observability,
+        **dict.fromkeys(OTHERS, others_on),
+    )
+    assert collector_scopes(features) == expected
 
 
 def test_scopes_never_leave_the_allowed_set():

@@ -9,10 +9,9 @@ from pulumi.runtime import settings
 
 from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_stack
-from builders.notification_routing import DEFAULT_CONTACT_POINT, PAGERDUTY_CONTACT_POINT, SLACK_CONTACT_POINT
-from tests.support import by_type, config_for, named, one, prepared, settled
+from tests.support import DELETE, by_type, config_for, named, one, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
-from tools.program import ProgramRun, prepare
+from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
@@ -22,8 +21,8 @@ TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
 PROM_UID = "placeholder-prom"  # what the data-source lookup answers under mocks
 
 
-def with_secrets(**secrets: str):
-    config, secret_keys = config_for("local")
+def with_secrets(email: object = DELETE, **secrets: str):
+    config, secret_keys = config_for("local", alertEmailAddresses=email)
     for key, value in secrets.items():
         config[f"llm-judge-observability:{key}"] = value
         secret_keys = [*secret_keys, f"llm-judge-observability:{key}"]
@@ -95,14 +94,29 @@ def test_eks_has_the_queue_backlog_rule():
 
 
 @pulumi.runtime.test
-def test_without_integrations_everything_routes_to_the_default_contact_point():
-    run = prepared("local").start()
+def test_an_email_list_alone_receives_every_alert_as_plain_config():
+    run = prepared("local", alertEmailAddresses='["oncall@llm-judge.dev", "sre@llm-judge.dev"]').start()
 
     def check(run):
-        assert by_type(run, CONTACT_POINT) == []
-        assert routes(run) == {"critical": DEFAULT_CONTACT_POINT, "warning": DEFAULT_CONTACT_POINT}
-        assert one(run, POLICY).inputs["contactPoint"] == DEFAULT_CONTACT_POINT
+        (point,) = by_type(run, CONTACT_POINT)
+        assert point.inputs["name"] == "llm-judge-email"
+        # Email addresses are plain config: not hidden, nothing else in the block.
+        assert point.inputs["emails"] == [{"addresses": ["oncall@llm-judge.dev", "sre@llm-judge.dev"]}]
+        assert routes(run) == {"critical": "llm-judge-email", "warning": "llm-judge-email"}
+        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
         assert one(run, POLICY).inputs["groupBies"] == ["alertname", "job"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_stack_files_placeholder_destination_is_what_synth_routes_to():
+    run = prepared("local").start()  # Pulumi.local.yaml names no destination: synth supplies one
+
+    def check(run):
+        (point,) = by_type(run, CONTACT_POINT)
+        assert point.inputs["emails"] == [{"addresses": [PLACEHOLDER_ALERT_EMAIL]}]
+        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
 
     return settled(run, check)
 
@@ -113,15 +127,48 @@ def test_critical_to_pagerduty_warning_to_slack_with_secrets_kept_secret():
 
     def check(run):
         points = {p.inputs["name"]: p for p in by_type(run, CONTACT_POINT)}
-        assert set(points) == {SLACK_CONTACT_POINT, PAGERDUTY_CONTACT_POINT}
+        assert set(points) == {"llm-judge-slack", "llm-judge-pagerduty"}
         # A list holding a secret travels as one secret: the whole block is hidden.
-        slacks = points[SLACK_CONTACT_POINT].inputs["slacks"]
-        pagerduties = points[PAGERDUTY_CONTACT_POINT].inputs["pagerduties"]
+        slacks = points["llm-judge-slack"].inputs["slacks"]
+        pagerduties = points["llm-judge-pagerduty"].inputs["pagerduties"]
         for block in (slacks, pagerduties):
             assert isinstance(block, dict) and block.get(SECRET_SIG_KEY) == SECRET_SIG
         assert slacks["value"][0]["url"] == "https://hooks.example/T0/B0/x"
         assert pagerduties["value"][0]["integrationKey"] == "pd-key-123"
-        assert routes(run) == {"critical": PAGERDUTY_CONTACT_POINT, "warning": SLACK_CONTACT_POINT}
+        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-slack"}
+        # No email configured: the root goes to Slack, never to grafana-default-email.
+        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-slack"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_all_three_destinations_pagerduty_slack_and_the_email_root():
+    run = with_secrets(
+        email='["oncall@llm-judge.dev"]',
+        slackWebhookUrl="https://hooks.example/T0/B0/x",
+        pagerdutyIntegrationKey="k",
+    )
+
+    def check(run):
+        assert {p.inputs["name"] for p in by_type(run, CONTACT_POINT)} == {
+            "llm-judge-email",
+            "llm-judge-slack",
+            "llm-judge-pagerduty",
+        }
+        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-slack"}
+        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_pagerduty_alone_gets_the_warnings_too():
+    run = with_secrets(pagerdutyIntegrationKey="k")
+
+    def check(run):
+        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-pagerduty"}
+        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-pagerduty"
 
     return settled(run, check)
 

@@ -17,7 +17,7 @@ import yaml
 
 from builders.credentials import KEYS, SECRET_NAME
 from builders.k8s_monitoring import METRICS_DESTINATION, prometheus_query_url
-from builders.k8s_monitoring_names import COLLECTORS, monitoring_names
+from builders.k8s_monitoring_names import COLLECTOR_WORKLOAD_KINDS, COLLECTORS, monitoring_names
 from tests.support import chart_path
 from tools.program import run_to_completion, stack_file_config
 from tools.synth import helm_values
@@ -98,6 +98,8 @@ def test_alloy_collectors(rendered: tuple[Rendered, list[dict[str, Any]]]) -> No
         NAMES.collector("alloy-receiver"): "daemonset",
         NAMES.collector("alloy-singleton"): "deployment",
     }
+    # The kinds the collector-readiness alert reads from kube-state-metrics.
+    assert kinds == {NAMES.collector(c): kind for c, kind in COLLECTOR_WORKLOAD_KINDS.items()}
     assert alloys[NAMES.metrics_collector]["spec"]["alloy"]["clustering"]["enabled"] is True
     assert alloys[NAMES.collector("alloy-logs")]["spec"]["alloy"]["mounts"]["varlog"] is True
 
@@ -110,6 +112,32 @@ def test_receiver_ports(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None
     assert receiver["service"]["internalTrafficPolicy"] == "Local"
     config = _collector_config(manifests, "alloy-receiver")
     assert 'endpoint = "0.0.0.0:4317"' in config and 'endpoint = "0.0.0.0:4318"' in config
+
+
+def test_the_receiver_sends_otlp_logs_to_loki(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
+    """applicationObservability alone sends logs: the collectors' access policy needs logs:write
+    whenever it is on (builders.grafana_cloud.collector_scopes)."""
+    _, manifests = rendered
+    config = _collector_config(manifests, "alloy-receiver")
+    assert "otelcol.exporter.loki.grafana_cloud_logs.input" in config  # the logs pipeline's output
+    assert "forward_to = [loki.write.grafana_cloud_logs.receiver]" in config
+    assert 'loki.write "grafana_cloud_logs"' in config
+
+
+def test_what_the_pipeline_alerts_rely_on(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
+    """Facts builders/alerts.py and tools/pipeline_series.py rely on, in the rendered configs."""
+    stack, manifests = rendered
+    metrics = _collector_config(manifests, "alloy-metrics")
+    for collector in ("alloy-metrics", "alloy-receiver"):
+        config = _collector_config(manifests, collector)
+        # Every series carries `cluster` (TelemetryPipelineSilent selects on it) ...
+        labels = f'"cluster" = "{stack.cluster_name}",\n    "k8s_cluster_name" = "{stack.cluster_name}",'
+        assert f"external_labels = {{\n    {labels}" in config, collector
+        # ... and 429s are retried, not counted as failed samples (AlloyRemoteWriteFailing).
+        assert "retry_on_http_429 = true" in config
+    # Only Running and ready collector pods are scraped: a Pending one has no `up` at all.
+    assert 'regex = coalesce(argument.port_name.value, "metrics") + "@Running@true@false"' in metrics
+    assert 'job_label = "integrations/alloy"' in metrics
 
 
 def _secret_blocks(config: str) -> dict[str, str]:
