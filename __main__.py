@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.config import StackConfig, epoch_seconds
+from builders.config import DEFAULT_INFERENCE_QUEUE, StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
 from builders.grafana_com import dashboards_for_stack
 from components.alert_rules import AlertRules, AlertRulesArgs
@@ -14,10 +14,11 @@ from components.app_instrumentation import AppInstrumentation, AppInstrumentatio
 from components.dashboards import Dashboards, DashboardsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
 from components.stack_grafana import StackGrafana, StackGrafanaArgs
-from platforms import Cluster, eks_cluster, local_cluster
+from platforms import Cluster, eks_cluster, local_cluster, settles_deferred_outputs
 from stackconfig import StackSecrets, load_stack_config
 
 
+@settles_deferred_outputs
 def main() -> dict[str, pulumi.Output]:
     config, secrets = load_stack_config()
 
@@ -133,6 +134,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 slack_webhook_url=secrets.slack_webhook_url,
                 pagerduty_integration_key=secrets.pagerduty_integration_key,
                 grafana_provider=grafana_stack,
+                inference_queue=config.eks.inference_queue if config.eks else DEFAULT_INFERENCE_QUEUE,
             ),
         )
     if config.features.dashboards:
@@ -146,6 +148,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 sqs_queues=queues,
                 prebuilt=dashboards_for_stack(config.platform),
                 grafana_provider=grafana_stack,
+                roles=config.service_roles,
             ),
         )
 

@@ -27,6 +27,7 @@ class AlertRulesArgs:
     slack_webhook_url: pulumi.Input[str] | None
     pagerduty_integration_key: pulumi.Input[str] | None
     grafana_provider: grafana.Provider  # the stack's Grafana
+    inference_queue: str = "inference_queue"  # config `inferenceQueue`: the backlog rule's queue
 
 
 class AlertRules(pulumi.ComponentResource):
@@ -44,6 +45,7 @@ class AlertRules(pulumi.ComponentResource):
                 sqs_queues=args.sqs_queues,
                 collector_token_expires_at_epoch=token_expires_at_epoch,
                 runbook_base_url=args.runbook_base_url,
+                inference_queue=args.inference_queue,
             )
 
         # Which groups exist does not depend on the token's expiry (any epoch will do); the
