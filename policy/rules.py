@@ -13,6 +13,8 @@ How secrets look to a rule — the one place where the two callers differ:
   (`secrets_visible=False`) can only refuse what plaintext gives away — well-known placeholder
   values such as "changeme" — and the "must be a secret Output" half is enforced in CI, where the
   synth test runs every rule with `secrets_visible=True` on every stack that synthesizes.
+Where no credential may be at all, secret or not (Helm values, container env), both callers
+refuse the same inputs. tests/policy/test_mistakes_on_both_stacks.py runs each rule both ways.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 process, asked over the analyzer's gRPC interface exactly as the engine asks it.
 
 The engine sends a resource's inputs as a protobuf Struct, secrets wrapped in the secret signature
-(the same wrapper the mock monitor records); pulumi-policy 1.21 unwraps them
-(`deserialize_properties` in pulumi_policy/policy.py `Analyze`), so validators see plain values.
+(the same wrapper the mock monitor records); pulumi-policy 1.21 unwraps them and wraps the result
+in its unknown-checking proxy (pulumi_policy/policy.py `Analyze`:
+`deserialize_properties(json_format.MessageToDict(request.properties))`, then
+`unknown_checking_proxy`), so validators see plain values in Mapping/Sequence proxies.
 """
 
 from __future__ import annotations
