@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.dashboards import DataSources, llm_judge_dashboard
+from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
 from dynamic.grafana_com_dashboard import GrafanaComDashboard
 
@@ -23,6 +23,7 @@ class DashboardsArgs:
     sqs_queues: Sequence[str]
     prebuilt: Sequence[PrebuiltDashboard]
     grafana_provider: grafana.Provider  # the stack's Grafana
+    roles: ServiceRoles = field(default_factory=ServiceRoles)  # config `serviceRoles`
 
 
 class Dashboards(pulumi.ComponentResource):
@@ -36,7 +37,9 @@ class Dashboards(pulumi.ComponentResource):
             f"{name}-llm-judge",
             folder=args.folder_uid,
             config_json=data_sources.apply(
-                lambda ds: json.dumps(llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues))
+                lambda ds: json.dumps(
+                    llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues, args.roles)
+                )
             ),
             overwrite=True,
             opts=child,
