@@ -12,6 +12,7 @@ from builders import scrape_annotations
 from builders.credentials import KEYS, SECRET_NAME
 from builders.features import FeatureToggles
 from builders.k8s_monitoring import (
+    DASHBOARD_INCLUDES,
     METRICS_DESTINATION,
     MonitoringSpec,
     build_values,
@@ -175,12 +176,13 @@ TOGGLE_EFFECTS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "annotation_autodiscovery": ({"annotationAutodiscovery"}, set(), set()),
     "application_observability": ({"applicationObservability"}, set(), {"alloy-receiver"}),
     "collector_self_metrics": ({"integrations"}, set(), set()),
-    # Grafana-side features: nothing in the cluster changes (test below).
+    # Grafana-side features: nothing in the cluster changes (test below), except that the
+    # dashboards' metrics are only kept while the dashboards are provisioned.
     "app_instrumentation": (set(), set(), set()),
     "alerting": (set(), set(), set()),
     "dashboards": (set(), set(), set()),
 }
-GRAFANA_SIDE = ("app_instrumentation", "alerting", "dashboards")
+GRAFANA_SIDE = ("app_instrumentation", "alerting")
 
 
 def test_every_toggle_is_covered() -> None:
@@ -194,7 +196,21 @@ def test_grafana_side_toggles_leave_the_helm_values_alone(toggle: str) -> None:
     assert build_values(changed) == build_values(base)
 
 
-@pytest.mark.parametrize("toggle", sorted(set(TOGGLE_EFFECTS) - set(GRAFANA_SIDE)))
+def test_dashboard_includes_only_while_the_dashboards_are_provisioned() -> None:
+    on = build_values(make_spec())
+    off = build_values(make_spec(features=FeatureToggles(dashboards=False)))
+    for (feature, block), names in DASHBOARD_INCLUDES.items():
+        tuning = on[feature][block]["metricsTuning"]
+        assert tuning == {"includeMetrics": list(names)}
+        assert "metricsTuning" not in off[feature].get(block, {})
+    assert {**on, "clusterMetrics": None, "hostMetrics": None} == {
+        **off,
+        "clusterMetrics": None,
+        "hostMetrics": None,
+    }
+
+
+@pytest.mark.parametrize("toggle", sorted(set(TOGGLE_EFFECTS) - {*GRAFANA_SIDE, "dashboards"}))
 def test_toggle_off_removes_its_feature(toggle: str) -> None:
     blocks, services, collectors = TOGGLE_EFFECTS[toggle]
     on = build_values(make_spec())
@@ -219,6 +235,10 @@ def test_annotation_autodiscovery_uses_the_shared_annotation_names() -> None:
         "metricsPortNumber": scrape_annotations.PORT,
         "metricsPath": scrape_annotations.PATH,
     }
+
+
+def test_annotation_autodiscovery_only_in_the_services_namespace() -> None:
+    assert build_values(make_spec(namespace="obs"))["annotationAutodiscovery"]["namespaces"] == ["obs"]
 
 
 def test_pod_logs_from_all_namespaces() -> None:
