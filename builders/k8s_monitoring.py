@@ -392,23 +392,27 @@ def _telemetry_services(spec: MonitoringSpec) -> Values:
 
 
 def _opencost(spec: MonitoringSpec) -> Values:
-    """OpenCost reading its costs back from Grafana Cloud with the metrics destination's credentials.
+    """OpenCost reading its costs back from Grafana Cloud's Mimir with a read-only token of its own.
 
-    The chart's template validation (charts/telemetry-services/templates/_validate.tpl) requires
-    metricsSource, defaultClusterId == cluster.name, an external query URL, and the
-    destination's Secret name and key names.
+    Reading needs `metrics:read`; the collectors' token only writes. So OpenCost authenticates as
+    the stack's Prometheus user with its own token (`KEYS.opencost_token`, scope `metrics:read`
+    only, builders/grafana_cloud.py) from the same Secret. The chart's guided setup
+    (`metricsSource: <destination>`) insists on the destination's own Secret keys
+    (charts/telemetry-services/templates/_validate.tpl, "telemetryServices.validate.opencost"), so
+    this uses `metricsSource: custom`, which skips only those link checks: `defaultClusterId` must
+    still equal `cluster.name`. The query URL is the chart's own mapping from the remote-write URL.
     """
     auth = _destinations(spec)[METRICS_DESTINATION]["auth"]
     return {
         "deploy": True,
-        "metricsSource": METRICS_DESTINATION,
+        "metricsSource": "custom",
         "opencost": {
             # The OpenCost chart's values sit one level down, under its own `opencost:` key.
             "exporter": {"defaultClusterId": spec.cluster_name, "resources": OPENCOST_RESOURCES},
             "prometheus": {
                 "existingSecretName": SECRET_NAME,
                 "username_key": auth["usernameKey"],
-                "password_key": auth["passwordKey"],
+                "password_key": KEYS.opencost_token,
                 "external": {"enabled": True, "url": prometheus_query_url(spec.prometheus_url)},
             },
         },

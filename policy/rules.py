@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeGuard
 
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, allowed_scopes
 
 SECRET_MARKER = "[secret]"  # how tools.synth writes a secret input
 
@@ -447,17 +447,22 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
 
 
 def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[str]:
-    """A Grafana Cloud access policy grants only the collectors' write scopes (ALLOWED_COLLECTOR_SCOPES)."""
+    """A Grafana Cloud access policy grants only the collectors' write scopes (ALLOWED_COLLECTOR_SCOPES),
+    or, if it is OpenCost's (named `<cluster>-opencost`), only `metrics:read` (OPENCOST_SCOPES)."""
     if resource_type != ACCESS_POLICY:
         return []
     scopes = [s for s in _as_list(props.get("scopes")) if isinstance(s, str)]
-    extra = sorted(set(scopes) - set(ALLOWED_COLLECTOR_SCOPES))
+    policy_name = props.get("name")
+    allowed = allowed_scopes(policy_name if isinstance(policy_name, str) else "")
+    extra = sorted(set(scopes) - set(allowed))
     if not extra:
         return []
-    return [
-        f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(ALLOWED_COLLECTOR_SCOPES)}; "
-        "the collectors' token only writes telemetry"
-    ]
+    why = (
+        "OpenCost's token only reads metrics"
+        if allowed != ALLOWED_COLLECTOR_SCOPES
+        else "the collectors' token only writes telemetry"
+    )
+    return [f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(allowed)}; {why}"]
 
 
 # --- the pack's rule list -------------------------------------------------------------------------
@@ -521,7 +526,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "grafana-collector-scopes",
-        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write.",
+        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write "
+        "(OpenCost's <cluster>-opencost policy: metrics:read only).",
         {ACCESS_POLICY},
         collector_scopes,
     ),

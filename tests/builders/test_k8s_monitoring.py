@@ -121,21 +121,22 @@ def test_no_credential_value_in_values(platform: str) -> None:
         for p, v in walk(values)
         if p and p[-1] in {"usernameKey", "passwordKey", "username_key", "password_key"}
     }
-    assert key_names <= set(KEYS.all())
+    assert key_names <= {*KEYS.all(), KEYS.opencost_token}
 
 
 # --- OpenCost -----------------------------------------------------------------------------
 
 
-def test_opencost_uses_the_metrics_destinations_secret_and_keys(platform: str) -> None:
+def test_opencost_reads_with_its_own_token_from_the_credentials_secret(platform: str) -> None:
     values = build_values(make_spec(platform))
     metrics = values["destinations"][METRICS_DESTINATION]
     opencost = values["telemetryServices"]["opencost"]
-    assert opencost["metricsSource"] == METRICS_DESTINATION
+    # Not the guided setup: that one insists on the destination's (write-only) token key.
+    assert opencost["metricsSource"] == "custom"
     prometheus = opencost["opencost"]["prometheus"]
     assert prometheus["existingSecretName"] == metrics["secret"]["name"]
-    assert prometheus["username_key"] == metrics["auth"]["usernameKey"]
-    assert prometheus["password_key"] == metrics["auth"]["passwordKey"]
+    assert prometheus["username_key"] == metrics["auth"]["usernameKey"]  # the stack's Prometheus user
+    assert prometheus["password_key"] == KEYS.opencost_token != metrics["auth"]["passwordKey"]
 
 
 def test_opencost_queries_grafana_cloud_and_matches_cluster_name() -> None:

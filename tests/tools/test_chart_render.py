@@ -7,6 +7,7 @@ per stack, shared by all tests of that stack.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -104,16 +105,27 @@ def test_destinations_read_our_secret_and_keys(rendered: tuple[Rendered, list[di
     assert not [s for s in manifests if s["kind"] == "Secret"], "the chart must not create credential Secrets"
 
 
-def test_opencost_reads_grafana_cloud_with_our_secret(
+def test_opencost_reads_grafana_cloud_with_its_own_token(
     rendered: tuple[Rendered, list[dict[str, Any]]],
 ) -> None:
+    """The chart accepts `metricsSource: custom` and wires OpenCost's own key, not the collectors'."""
     spec, manifests = rendered
     (deployment,) = [d for name, d in _of_kind(manifests, "Deployment").items() if name.endswith("-opencost")]
     env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PROMETHEUS_SERVER_ENDPOINT"]["value"] == prometheus_query_url(spec.prometheus_url)
     assert env["CLUSTER_ID"]["value"] == spec.cluster_name
-    for variable, key in (("DB_BASIC_AUTH_USERNAME", KEYS.prometheus_user), ("DB_BASIC_AUTH_PW", KEYS.token)):
+    for variable, key in (
+        ("DB_BASIC_AUTH_USERNAME", KEYS.prometheus_user),
+        ("DB_BASIC_AUTH_PW", KEYS.opencost_token),
+    ):
         assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": key}
+    # No other workload of the release is handed OpenCost's token.
+    holders = {
+        m["metadata"]["name"]
+        for m in manifests
+        if m["kind"] in WORKLOAD_KINDS and KEYS.opencost_token in json.dumps(m)
+    }
+    assert holders == {deployment["metadata"]["name"]}
 
 
 def _has_requests_and_limits(resources: dict[str, Any] | None) -> bool:

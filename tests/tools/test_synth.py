@@ -27,7 +27,7 @@ def test_local_synth_lists_policy_token_and_secret_with_secrets_hidden(tmp_path,
     token = by_type["grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"]
     assert token["inputs"]["expireAfter"] == "2160h"
     secret = by_type["kubernetes:core/v1:Secret"]
-    assert secret["inputs"]["stringData"] == {key: "[secret]" for key in KEYS.all()}
+    assert secret["inputs"]["stringData"] == {key: "[secret]" for key in (*KEYS.all(), KEYS.opencost_token)}
     assert providers["grafana-cloud"]["inputs"]["cloudAccessPolicyToken"] == "[secret]"
     assert providers["grafana-stack"]["inputs"]["auth"] == "[secret]"
 
