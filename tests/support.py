@@ -191,3 +191,44 @@ def pinned_dashboard(gnet_id: int) -> dict[str, Any]:
     assert content_sha256(raw) == pin.sha256, f"{files[0]} is not {pin.describe()}"
     model: dict[str, Any] = json.loads(raw)
     return model
+
+
+def rendered_pipeline(stack: str) -> Any:
+    """What the stack's rendered collectors send (tools.rendered_pipeline), from the real render."""
+    return _pipeline(str(chart_path()), stack)
+
+
+@functools.cache
+def _pipeline(chart: str, stack: str) -> Any:
+    from builders.k8s_monitoring_names import METRICS, RECEIVER
+    from tools.rendered_pipeline import RenderedPipeline
+
+    manifests = rendered_manifests(stack)
+    return RenderedPipeline.parse(collector_config(manifests, METRICS), collector_config(manifests, RECEIVER))
+
+
+def llm_judge_dashboard(stack: str) -> dict[str, Any]:
+    """The LLM Judge dashboard's model exactly as the program hands it to Grafana."""
+    import json
+
+    (dashboard,) = [
+        r
+        for r in stack_registrations(stack)
+        if r.type == "grafana:oss/dashboard:Dashboard" and r.name.endswith("-llm-judge")
+    ]
+    model: dict[str, Any] = json.loads(dashboard.inputs["configJson"])
+    return model
+
+
+def alert_expressions(stack: str) -> list[tuple[str, str]]:
+    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers."""
+    import json
+
+    found = []
+    for group in (r for r in stack_registrations(stack) if r.type == "grafana:alerting/ruleGroup:RuleGroup"):
+        for rule in group.inputs["rules"]:
+            for data in rule["datas"]:
+                model = json.loads(data["model"])
+                if model.get("datasource", {}).get("type") == "prometheus":
+                    found.append((rule["name"], model["expr"]))
+    return found

@@ -31,7 +31,8 @@ import yaml
 from builders import cloudwatch
 from builders.k8s_monitoring import MonitoringSpec, build_values
 from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB  # noqa: F401 - re-exported for tests
-from tools.chart_check import data_dir, deep_merge, load_chart_data
+from builders.metric_bill import FILTERED_SOURCES, SCRAPE_SERIES, FilteredSource, keep_list
+from tools.chart_check import data_dir
 
 # (a) Python contrib instrumentations with OTEL_SEMCONV_STABILITY_OPT_IN=http (builders.app_instrumentation),
 # converted by the OTel -> Prometheus rules (unit "s" -> _seconds, "By" -> _bytes, "{request}" -> none;
@@ -57,41 +58,10 @@ OTEL_GAUGES: tuple[str, ...] = (
 )
 # Redis and botocore instrumentations emit spans only, no metrics.
 
-# (b) The scrapes the chart filters with allow lists, where their settings sit in the values, and
-# the default list(s) each keeps. The catalog reads the stack's Helm values (chart defaults merged
-# in) and keeps what the chart's "allowList" templates would: `up`, `scrape_samples_scraped`, the
-# default list when `useDefaultAllowList`, node-exporter's integration list when
-# `useIntegrationAllowList`, and `includeMetrics` (e.g. charts/feature-cluster-metrics/templates/
-# _cadvisor.alloy.tpl, charts/feature-host-metrics/templates/_linux_hosts_discovery_node_exporter.alloy.tpl).
-# `scrape` is the chart's `prometheus.scrape` label (tools.rendered_pipeline). The API server (eks
-# only) has no allow list and none of its metrics are catalogued.
-
-
-@dataclass(frozen=True)
-class FilteredSource:
-    """A scrape the chart filters with an allow list, and where its `metricsTuning` sits in the values."""
-
-    scrape: str
-    path: tuple[str, str]  # (feature, block)
-    default_list: str  # allowLists/<name>.yaml
-    integration_list: str | None = None  # used with useIntegrationAllowList
-
-
-FILTERED_SOURCES: tuple[FilteredSource, ...] = (
-    FilteredSource("kubelet", ("clusterMetrics", "kubelet"), "kubelet"),
-    FilteredSource("kubelet_resources", ("clusterMetrics", "kubeletResource"), "kubelet_resource"),
-    FilteredSource("kubelet_probes", ("clusterMetrics", "kubeletProbes"), "kubelet_probes"),
-    FilteredSource("cadvisor", ("clusterMetrics", "cadvisor"), "cadvisor"),
-    FilteredSource("kube_state_metrics", ("clusterMetrics", "kube-state-metrics"), "kube-state-metrics"),
-    FilteredSource(
-        "node_exporter", ("hostMetrics", "linuxHosts"), "node-exporter", "node-exporter-integration"
-    ),
-    FilteredSource("opencost", ("costMetrics", "opencost"), "opencost"),
-)
-# Every allow-listed scrape in the chart also keeps these two (`concat (list "up" "scrape_samples_scraped")`
-# in e.g. charts/feature-cluster-metrics/templates/_kubelet.alloy.tpl and
-# charts/feature-integrations/templates/_integration_alloy.tpl).
-SCRAPE_SERIES: tuple[str, ...] = ("up", "scrape_samples_scraped")
+# (b) The scrapes the chart filters with allow lists and what each keeps with the stack's values:
+# builders.metric_bill.FILTERED_SOURCES / keep_list (the chart's "allowList" templates), fed the
+# chart's default lists from the chart data. The API server (eks only) has no allow list and none of
+# its metrics are catalogued.
 # (c) The `alloy` integration's default allow list. It is not in the chart data under ../shared
 # (feature-integrations/values.yaml only has `alloy.instances: []`); the list is a file inside the
 # subchart: k8s-monitoring 4.4.0 charts/feature-integrations/default-allow-lists/alloy.yaml
@@ -268,34 +238,8 @@ def otel_metric_names() -> frozenset[str]:
 def source_keep_list(
     values: Mapping[str, Any], source: FilteredSource, directory: Path | None = None
 ) -> tuple[str, ...] | None:
-    """What the chart's keep rule for `source` holds with these values; None when the scrape is off.
-
-    An empty tuple means no keep rule (nothing filtered). `excludeMetrics` is refused: a drop list is
-    not something this catalog of kept names can express, and the values never set one.
-    """
-    merged = deep_merge(load_chart_data(directory).defaults, values)
-    feature, block_name = source.path
-    block = (merged.get(feature) or {}).get(block_name) or {}
-    if not (merged.get(feature) or {}).get("enabled") or not block.get("enabled", True):
-        return None
-    tuning = block.get("metricsTuning") or {}
-    if tuning.get("excludeMetrics"):
-        raise ValueError(
-            f"{feature}.{block_name}.metricsTuning.excludeMetrics is not modelled by the catalog"
-        )
-    lists: list[tuple[str, ...]] = []
-    if tuning.get("useDefaultAllowList", True):
-        lists.append(allow_list(source.default_list, directory))
-    if source.integration_list and tuning.get("useIntegrationAllowList"):
-        lists.append(allow_list(source.integration_list, directory))
-    if tuning.get("includeMetrics"):
-        lists.append(tuple(tuning["includeMetrics"]))
-    kept: list[str] = []
-    for names in lists:
-        for name in (*SCRAPE_SERIES, *names):
-            if name not in kept:
-                kept.append(name)
-    return tuple(kept)
+    """What the chart's keep rule for `source` holds with these values (None: not scraped)."""
+    return keep_list(values, source, lambda name: allow_list(name, directory))
 
 
 def default_values(platform: str) -> dict[str, Any]:

@@ -10,10 +10,8 @@ the alert rules are taken from what the program registers.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Mapping
-from functools import cache
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -22,10 +20,12 @@ from builders.grafana_com import PREBUILT_DASHBOARDS, dashboards_for_stack
 from builders.k8s_monitoring import DASHBOARD_INCLUDES, NOT_DELIVERED
 from builders.k8s_monitoring_names import METRICS, RECEIVER
 from tests.support import (
+    alert_expressions,
     collector_config,
+    llm_judge_dashboard,
     pinned_dashboard,
     rendered_manifests,
-    stack_registrations,
+    rendered_pipeline,
     stack_values,
 )
 from tools.metric_catalog import (
@@ -41,23 +41,6 @@ from tools.metric_catalog import (
 from tools.rendered_pipeline import RenderedPipeline, producers_of
 
 STACKS = ("local", "eks")
-DASHBOARD = "grafana:oss/dashboard:Dashboard"
-RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
-
-
-@cache
-def pipeline(stack: str) -> RenderedPipeline:
-    manifests = rendered_manifests(stack)
-    return RenderedPipeline.parse(collector_config(manifests, METRICS), collector_config(manifests, RECEIVER))
-
-
-def llm_judge_dashboard(stack: str) -> dict[str, Any]:
-    """The LLM Judge dashboard's model exactly as the program hands it to Grafana."""
-    (dashboard,) = [
-        r for r in stack_registrations(stack) if r.type == DASHBOARD and r.name.endswith("-llm-judge")
-    ]
-    model: dict[str, Any] = json.loads(dashboard.inputs["configJson"])
-    return model
 
 
 def dashboards(stack: str) -> dict[str, Mapping[str, Any]]:
@@ -81,19 +64,13 @@ def queried_metrics(stack: str) -> dict[str, set[str]]:
     return found
 
 
-def alert_expressions(stack: str) -> Iterator[tuple[str, str]]:
-    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers."""
-    for group in (r for r in stack_registrations(stack) if r.type == RULE_GROUP):
-        for rule in group.inputs["rules"]:
-            for data in rule["datas"]:
-                model = json.loads(data["model"])
-                if model.get("datasource", {}).get("type") == "prometheus":
-                    yield rule["name"], model["expr"]
-
-
 def undelivered(stack: str, names: Mapping[str, set[str]]) -> dict[str, set[str]]:
     otel = otel_metric_names()
-    return {n: where for n, where in names.items() if not pipeline(stack).delivers(n, producers_of(n, otel))}
+    return {
+        n: where
+        for n, where in names.items()
+        if not rendered_pipeline(stack).delivers(n, producers_of(n, otel))
+    }
 
 
 def _report(missing: Mapping[str, set[str]]) -> str:
@@ -156,7 +133,7 @@ def test_the_check_finds_what_the_charts_default_lists_drop() -> None:
         assert included in config
         config = config.replace(included, '"')
     without = RenderedPipeline.parse(config, collector_config(manifests, RECEIVER))
-    assert pipeline("local").delivers("node_uname_info", producers_of("node_uname_info"))
+    assert rendered_pipeline("local").delivers("node_uname_info", producers_of("node_uname_info"))
     for name in ("node_uname_info", "kube_pod_status_qos_class", "container_oom_events_total"):
         assert not without.delivers(name, producers_of(name)), name
 
@@ -210,7 +187,7 @@ def _alternatives(regex: str) -> list[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_catalog_keep_lists_are_the_rendered_keep_rules(stack: str) -> None:
-    rendered = pipeline(stack).scrapes
+    rendered = rendered_pipeline(stack).scrapes
     for source in FILTERED_SOURCES:
         kept = source_keep_list(stack_values(stack), source)
         if kept is None:
