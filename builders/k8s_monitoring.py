@@ -164,7 +164,7 @@ def _cluster_metrics(spec: MonitoringSpec) -> Values:
     values: Values = {
         "enabled": True,
         "collector": names.METRICS,
-        "apiServer": {"enabled": spec.platform == "eks"},
+        "apiServer": {"enabled": spec.platform == "eks" and spec.features.api_server_metrics},
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
     }

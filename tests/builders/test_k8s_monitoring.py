@@ -171,6 +171,7 @@ def test_prometheus_query_url_rejects_unknown_shapes() -> None:
 # Which top-level blocks, telemetry services and collectors each toggle owns.
 TOGGLE_EFFECTS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "cluster_metrics": ({"clusterMetrics", "hostMetrics"}, {"kube-state-metrics", "node-exporter"}, set()),
+    "api_server_metrics": (set(), set(), set()),  # a switch inside clusterMetrics, on eks (test below)
     "cost_metrics": ({"costMetrics"}, {"opencost"}, set()),
     "cluster_events": ({"clusterEvents"}, set(), {"alloy-singleton"}),
     "pod_logs": ({"podLogsViaLoki"}, set(), {"alloy-logs"}),
@@ -195,6 +196,13 @@ def test_grafana_side_toggles_leave_the_helm_values_alone(toggle: str) -> None:
     base = make_spec("local")
     changed = make_spec("local", features=FeatureToggles(**{toggle: False}))
     assert build_values(changed) == build_values(base)
+
+
+def test_api_server_metrics_only_on_eks_and_only_while_switched_on() -> None:
+    off = FeatureToggles(api_server_metrics=False)
+    assert build_values(make_spec("eks"))["clusterMetrics"]["apiServer"] == {"enabled": True}
+    assert build_values(make_spec("eks", features=off))["clusterMetrics"]["apiServer"] == {"enabled": False}
+    assert build_values(make_spec("local"))["clusterMetrics"]["apiServer"] == {"enabled": False}
 
 
 def test_dashboard_includes_only_while_the_dashboards_are_provisioned() -> None:
