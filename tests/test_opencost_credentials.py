@@ -97,7 +97,7 @@ def test_only_opencost_may_read_and_it_may_only_read(stack: str) -> None:
     """Least privilege both ways: the collectors' token writes, OpenCost's reads."""
     scopes = {r.inputs["name"]: r.inputs["scopes"] for r in stack_registrations(stack) if r.type == POLICY}
     cluster = stack_values(stack)["cluster"]["name"]
-    assert scopes == {
-        f"{cluster}-alloy-collectors": ["metrics:write", "logs:write", "traces:write"],
-        f"{cluster}-opencost": ["metrics:read"],
-    }
+    assert set(scopes) == {f"{cluster}-alloy-collectors", f"{cluster}-opencost"}
+    assert scopes[f"{cluster}-opencost"] == ["metrics:read"]
+    collectors = scopes[f"{cluster}-alloy-collectors"]
+    assert "metrics:write" in collectors and all(s.endswith(":write") for s in collectors)

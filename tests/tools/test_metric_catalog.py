@@ -19,7 +19,10 @@ from tools.metric_catalog import (
     CatalogEntry,
     MetricCatalog,
     allow_list,
+    dashboard_metric_names,
+    dashboard_queries,
     default_values,
+    grafana_promql,
     metric_names_in,
     otel_label_problems,
     otel_metric_names,
@@ -263,3 +266,70 @@ def test_otel_label_problems_ignores_other_metrics() -> None:
 
 def test_otel_names_include_histogram_series() -> None:
     assert {"http_server_request_duration_seconds_bucket", "target_info"} <= otel_metric_names()
+
+
+# --- Grafana dashboards: queries and variables --------------------------------------------------
+
+
+def _dashboard(panels: list, variables: list) -> dict:
+    return {"panels": panels, "templating": {"list": variables}}
+
+
+def test_grafana_variables_are_substituted_before_parsing() -> None:
+    variables = {"cluster": "placeholder", "__rate_interval": "5m", "resolution": "5m"}
+    expr = (
+        'sum(rate(a_total{cluster="$cluster", node=~"${cluster:regex}", x="[[cluster]]"}[$__rate_interval]))'
+    )
+    assert grafana_promql(expr, variables) == (
+        'sum(rate(a_total{cluster="placeholder", node=~"placeholder", x="placeholder"}[5m]))'
+    )
+    # Not a variable of the dashboard: left alone (label_replace's "$1").
+    assert grafana_promql('label_replace(up, "a", "$1", "b", "(.*)")', variables).count("$1") == 1
+
+
+def test_queries_come_from_every_panel_row_and_query_variable() -> None:
+    model = _dashboard(
+        panels=[
+            {
+                "type": "timeseries",
+                "title": "top",
+                "targets": [{"refId": "A", "expr": "rate(a_total[$__rate_interval])"}],
+            },
+            {
+                "type": "row",
+                "collapsed": True,
+                "panels": [{"title": "nested", "targets": [{"refId": "B", "expr": 'b{n="$node"}'}]}],
+            },
+            {"title": "logs", "datasource": {"type": "loki", "uid": "l"}, "targets": [{"expr": '{job="x"}'}]},
+        ],
+        variables=[
+            {
+                "name": "node",
+                "type": "query",
+                "query": {"query": 'label_values(c{cluster="$cluster"}, node)'},
+            },
+            {"name": "cluster", "type": "query", "definition": "", "query": "label_values(d, cluster)"},
+            {"name": "top", "type": "query", "query": "query_result(topk(5, e))"},
+            {"name": "interval", "type": "interval", "options": [{"value": "1m"}]},
+            {"name": "ds", "type": "datasource", "query": "prometheus"},
+        ],
+    )
+    names = dashboard_metric_names(model)
+    assert set(names) == {"a_total", "b", "c", "d", "e"}  # not the Loki query
+    assert names["b"] == {"panel 'nested' target B"}
+    assert names["c"] == {"variable $node"}
+
+
+@pytest.mark.parametrize("query", ["label_values(node)", "metrics(kube_.*)", "label_names()"])
+def test_variable_queries_whose_metrics_cannot_be_told_are_refused(query: str) -> None:
+    model = _dashboard([], [{"name": "v", "type": "query", "query": query}])
+    with pytest.raises(ValueError, match=r"\$v"):
+        dashboard_queries(model)
+
+
+def test_duration_variables_get_a_duration() -> None:
+    model = _dashboard(
+        [{"title": "p", "targets": [{"expr": "rate(a_total[$resolution])"}]}],
+        [{"name": "resolution", "type": "custom", "options": [{"value": "1s"}, {"value": "5m"}]}],
+    )
+    assert dashboard_queries(model)[0].promql == "rate(a_total[5m])"
