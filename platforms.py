@@ -26,7 +26,7 @@ from builders.iam import (
 from builders.k8s_monitoring import METRICS_RECEIVER
 from components.alloy_monitoring import AlloyMonitoring
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network
 from components.external_credentials import ExternalCredentials, ExternalCredentialsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
@@ -78,6 +78,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     assert config.eks is not None  # parse_config guarantees it on platform eks
     eks = config.eks
     aws_provider = aws.Provider("aws", region=eks.region)
+    # First: it may refuse the settings, and nothing below may be left waiting when it does.
+    network = None if eks.existing_cluster_name else cluster_network(eks, aws_provider)
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (An unresolved deferred Output would keep the run waiting forever: only the roles that
@@ -92,10 +94,19 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             cluster_name=config.cluster_name,
             settings=eks,
             aws_provider=aws_provider,
+            namespace=config.namespace,
+            network=network,
             ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )
-    k8s_provider = k8s.Provider("eks-cluster", kubeconfig=cluster.kubeconfig)
+    # Everything Kubernetes goes through this provider, so everything that schedules pods (the
+    # External Secrets and k8s-monitoring releases, the services' patches) waits for the node group:
+    # it comes up minutes after the cluster, and an `atomic` Helm release started before it times out.
+    k8s_provider = k8s.Provider(
+        "eks-cluster",
+        kubeconfig=cluster.kubeconfig,
+        opts=pulumi.ResourceOptions(depends_on=cluster.workload_dependencies),
+    )
     namespace = AppNamespace("llm-judge", AppNamespaceArgs(name=config.namespace, k8s_provider=k8s_provider))
     credentials = ExternalCredentials(
         "grafana-cloud-credentials",

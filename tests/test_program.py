@@ -144,7 +144,8 @@ def test_token_expires_and_rotates_as_configured():
         token = one(run, TOKEN)
         assert token.inputs["expireAfter"] == "1440h"
         assert token.inputs["earlyRotationWindow"] == "240h"
-        assert token.inputs["deleteOnDestroy"] is True
+        # The old token is left to expire, never revoked while collectors may still send with it.
+        assert token.inputs["deleteOnDestroy"] is False
         assert token.inputs["accessPolicyId"] == "placeholder-policy-id"  # the policy's policyId
         assert token.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
 
