@@ -54,10 +54,11 @@ def access_grants(
     """Admins get cluster-admin on the whole cluster; the preview role reads the app namespace.
 
     The preview role only previews: pulumi-kubernetes tolerates a Forbidden server-side dry run in a
-    preview and falls back to the client-side diff (provider/pkg/provider/provider.go, Create and
-    Update with `req.GetPreview() && apierrors.IsForbidden(...)`), and a Helm release's preview does
-    not contact the cluster. What a preview does read is the services' Deployments and app ConfigMap
-    in `namespace`, which the view policy allows.
+    preview and falls back to the client-side diff (provider/pkg/provider/provider.go at v4.32.0,
+    Create line 1800 and Update line 2455: `req.GetPreview() && apierrors.IsForbidden(...)`), and a
+    Helm release's preview does not contact the cluster (provider/pkg/provider/helm_release.go,
+    Create and Update call Helm only `if !req.GetPreview()`). What a preview does read is the
+    services' Deployments and app ConfigMap in `namespace`, which the view policy allows.
     """
     grants = [
         AccessGrant(

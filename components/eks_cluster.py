@@ -17,6 +17,14 @@ from builders.kubeconfig import eks_kubeconfig
 from builders.subnets import Subnet, SubnetSelectionError, cluster_subnets
 
 
+@dataclass(frozen=True)
+class ClusterNetwork:
+    """Where a created cluster (and its managed node group) goes."""
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+
+
 @dataclass
 class EksClusterArgs:
     cluster_name: str
@@ -160,14 +168,6 @@ class EksCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(kubeconfig)
         self.oidc_provider_arn = provider.arn
         self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
-
-
-@dataclass(frozen=True)
-class ClusterNetwork:
-    """Where a created cluster (and its managed node group) goes."""
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
 
 
 def cluster_network(settings: EksSettings, aws_provider: aws.Provider) -> ClusterNetwork:

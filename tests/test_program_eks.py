@@ -191,11 +191,15 @@ def test_existing_cluster_is_looked_up_not_created():
         assert set(roles_by_key(run)) == {"alloy-metrics", "external-secrets"}
         assert "aws:eks/getCluster:getCluster" in run.mocks.invoked
         kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"]["value"])
-        assert kubeconfig["users"][0]["user"]["exec"]["args"][:4] == [
+        assert kubeconfig["users"][0]["user"]["exec"]["args"] == [
             "eks",
             "get-token",
             "--cluster-name",
             "shared-prod",
+            "--region",
+            "us-east-1",
+            "--output",  # JSON whatever the user's AWS CLI output format (README, "Cluster access")
+            "json",
         ]
 
     return settled(run, check)

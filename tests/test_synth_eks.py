@@ -154,6 +154,16 @@ def test_a_default_vpc_without_two_usable_zones_is_refused_before_the_cluster(tm
     assert "Traceback" not in err
 
 
+def test_an_account_without_a_default_vpc_is_told_to_set_the_subnets(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(mocks.INVOKES, "aws:ec2/getVpcs:getVpcs", lambda args: {"ids": []})
+    code, err = run_synth(tmp_path, capsys)
+    assert code == 2
+    assert (
+        f"us-east-1 has no default VPC to create the cluster in: set {PROJECT}:vpcId and {PROJECT}:subnetIds"
+        in err
+    )
+
+
 def test_explicit_subnets_in_a_zone_eks_refuses_are_refused(tmp_path, capsys):
     code, err = run_synth(
         tmp_path,
