@@ -11,7 +11,7 @@ import pulumiverse_grafana as grafana
 
 from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
-from dynamic.grafana_com_dashboard import GrafanaComDashboard
+from dynamic.grafana_com_dashboard import GrafanaComDashboard, decompress_model
 
 
 @dataclass
@@ -55,10 +55,10 @@ class Dashboards(pulumi.ComponentResource):
                 sha256=pinned.sha256,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            model = pulumi.Output.all(source.model_json, data_sources).apply(
+            model = pulumi.Output.all(source.model_json_gz, data_sources).apply(
                 lambda r: json.dumps(
                     prepare_for_stack(
-                        json.loads(r[0]),
+                        json.loads(decompress_model(r[0])),
                         {"DS_PROMETHEUS": r[1].prometheus_uid, "DS_LOKI": r[1].loki_uid},
                     )
                 )
