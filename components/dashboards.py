@@ -1,16 +1,20 @@
-"""Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com."""
+"""Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com, in
+this cluster's folder under uids that carry the cluster (builders.grafana_objects): every cluster's
+stack has its own copy."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.dashboards import DataSources, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
+from builders.grafana_objects import OVERVIEW_DASHBOARD, dashboard_uid, prebuilt_dashboard_uid, with_uid
 from dynamic.grafana_com_dashboard import GrafanaComDashboard
 
 
@@ -23,6 +27,7 @@ class DashboardsArgs:
     sqs_queues: Sequence[str]
     prebuilt: Sequence[PrebuiltDashboard]
     grafana_provider: grafana.Provider  # the stack's Grafana
+    cluster_name: str  # whose copy: uids carry the cluster
 
 
 class Dashboards(pulumi.ComponentResource):
@@ -36,7 +41,12 @@ class Dashboards(pulumi.ComponentResource):
             f"{name}-llm-judge",
             folder=args.folder_uid,
             config_json=data_sources.apply(
-                lambda ds: json.dumps(llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues))
+                lambda ds: json.dumps(
+                    with_uid(
+                        llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues),
+                        dashboard_uid(args.cluster_name, OVERVIEW_DASHBOARD),
+                    )
+                )
             ),
             overwrite=True,
             opts=child,
@@ -53,12 +63,7 @@ class Dashboards(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             model = pulumi.Output.all(source.model_json, data_sources).apply(
-                lambda r: json.dumps(
-                    prepare_for_stack(
-                        json.loads(r[0]),
-                        {"DS_PROMETHEUS": r[1].prometheus_uid, "DS_LOKI": r[1].loki_uid},
-                    )
-                )
+                _prebuilt_config(prebuilt_dashboard_uid(args.cluster_name, pinned.gnet_id))
             )
             dashboard = grafana.oss.Dashboard(
                 f"{name}-{pinned.gnet_id}",
@@ -70,3 +75,16 @@ class Dashboards(pulumi.ComponentResource):
             urls[str(pinned.gnet_id)] = dashboard.url
         self.urls = pulumi.Output.all(**urls)
         self.register_outputs({"urls": self.urls})
+
+
+def _prebuilt_config(uid: str) -> Callable[[list[Any]], str]:
+    """(downloaded model JSON, DataSources) -> the dashboard's config_json: inputs resolved, under `uid`."""
+
+    def config(resolved: list[Any]) -> str:
+        model_json, ds = resolved
+        prepared = prepare_for_stack(
+            json.loads(model_json), {"DS_PROMETHEUS": ds.prometheus_uid, "DS_LOKI": ds.loki_uid}
+        )
+        return json.dumps(with_uid(prepared, uid))
+
+    return config

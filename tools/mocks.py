@@ -127,7 +127,10 @@ def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> di
     if type_ == "grafana:oss/dashboard:Dashboard":
         return {"url": "https://placeholder.grafana.net/d/placeholder", "uid": "placeholder"}
     if type_ == "pulumi-python:dynamic/llmjudge:GrafanaComDashboard":
-        return {"model_json": json.dumps(PLACEHOLDER_GRAFANA_COM_DASHBOARD)}
+        # A published dashboard carries its own fixed uid, the same in every download (15757's is
+        # `k8s_views_global`: ../shared/dashboards/15757-k8s-views-global.json); so does the placeholder.
+        uid = f"placeholder-gnet-{int(unwrap(inputs['gnet_id']))}"
+        return {"model_json": json.dumps({**PLACEHOLDER_GRAFANA_COM_DASHBOARD, "uid": uid})}
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
         return {"policyId": "placeholder-policy-id"}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":
