@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.config import StackConfig, epoch_seconds
+from builders.config import DEFAULT_INFERENCE_QUEUE, StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
 from builders.grafana_com import dashboards_for_stack
 from components.alert_rules import AlertRules, AlertRulesArgs
@@ -15,17 +15,18 @@ from components.dashboards import Dashboards, DashboardsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
 from components.stack_grafana import StackGrafana, StackGrafanaArgs
 from components.verification_access import VerificationAccess, VerificationAccessArgs
-from platforms import Cluster, eks_cluster, local_cluster
+from platforms import Cluster, deferred, eks_cluster, local_cluster, settles_deferred_outputs
 from stackconfig import StackSecrets, load_stack_config
 
 
+@settles_deferred_outputs
 def main() -> dict[str, pulumi.Output]:
     config, secrets = load_stack_config()
 
     # Nothing changes before the cluster preflight has passed (dynamic/cluster_preflight.py): this
     # provider, and so every Grafana Cloud lookup and resource, waits for it. The platform declares
     # the preflight below; the deferred Output lets this provider wait for it from here.
-    preflight, resolve_preflight = pulumi.deferred_output()
+    preflight, resolve_preflight = deferred("cluster preflight")
     cloud_provider = grafana.Provider(
         "grafana-cloud",
         cloud_access_policy_token=secrets.grafana_cloud_api_token,
@@ -162,6 +163,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 slack_webhook_url=secrets.slack_webhook_url,
                 pagerduty_integration_key=secrets.pagerduty_integration_key,
                 grafana_provider=grafana_stack,
+                inference_queue=config.eks.inference_queue if config.eks else DEFAULT_INFERENCE_QUEUE,
             ),
         )
     if config.features.dashboards:
@@ -176,6 +178,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 prebuilt=dashboards_for_stack(config.platform),
                 grafana_provider=grafana_stack,
                 cluster_name=config.cluster_name,
+                roles=config.service_roles,
             ),
         )
 

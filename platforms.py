@@ -11,8 +11,12 @@ shell cannot turn it on), for everything; and one that adopts (`True`), for the 
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -38,11 +42,98 @@ from components.namespace import AppNamespace, AppNamespaceArgs
 from dynamic.cluster_preflight import ClusterPreflight
 
 RoleArn = tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
+Program = TypeVar("Program", bound=Callable[..., Any])
 
 
-def role_arn() -> RoleArn:
+@dataclass
+class _Deferred:
+    what: str
+    resolve: Callable[[pulumi.Output[Any]], None]
+    resolved: bool = False
+
+
+_pending: contextvars.ContextVar[list[_Deferred] | None] = contextvars.ContextVar("deferred", default=None)
+
+
+def deferred(what: str) -> tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]]:
+    """A value to be resolved later in the program (a role ARN, the cluster preflight).
+
+    Only inside `settles_deferred_outputs`: a deferred Output left unresolved keeps the run waiting.
+    Every deferred Output of the program comes from here (tests/test_deferred_outputs.py checks it).
+    """
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError(f"deferred({what!r}) outside settles_deferred_outputs")
+    output, resolve = pulumi.deferred_output()  # type: ignore[var-annotated]
+    entry = _Deferred(what, resolve)
+    pending.append(entry)
+
+    def resolve_once(value: pulumi.Output[Any]) -> None:
+        entry.resolved = True
+        resolve(value)
+
+    return output, resolve_once
+
+
+def role_arn(what: str) -> RoleArn:
     """An IAM role's ARN, to be resolved once the role is declared."""
-    return pulumi.deferred_output()
+    return deferred(what)
+
+
+def settles_deferred_outputs(program: Program) -> Program:
+    """Run `program` so that no deferred Output outlives it unresolved.
+
+    After a program raises, the SDK still awaits every outstanding registration before it reports
+    the error (pulumi/runtime/stack.py `run_pulumi_func`: the exception is kept, then
+    `await wait_for_rpcs()`), and a resource whose input waits on a deferred Output nobody
+    resolves never registers: an error between `role_arn()` and its resolution kept `pulumi up`
+    (and the synth) waiting forever without a word. Here the program's error, or a resolution
+    it forgot, fails every pending Output at once, so the run ends with that error's message.
+    """
+
+    @functools.wraps(program)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        pending: list[_Deferred] = []
+        token = _pending.set(pending)
+        try:
+            result = program(*args, **kwargs)
+            forgotten = [d.what for d in pending if not d.resolved]
+            if forgotten:
+                raise RuntimeError(f"deferred outputs never resolved: {forgotten}")
+            return result
+        except BaseException as err:
+            for deferred in pending:
+                if not deferred.resolved:
+                    deferred.resolved = True
+                    deferred.resolve(_failed(err))
+            raise
+        finally:
+            _pending.reset(token)
+
+    return run  # type: ignore[return-value]
+
+
+class ProgramStoppedError(Exception):
+    """The program stopped before it resolved a deferred Output; the cause is why."""
+
+
+def _failed(err: BaseException) -> pulumi.Output[str]:
+    """An Output that fails with the program's error, so whatever awaits it ends the run with it.
+
+    Not re-raised as it is: the SDK rewraps a ValueError at every input and resource it passes
+    through (pulumi/runtime/rpc.py, runtime/resource.py "While processing ..."), and re-raises the
+    failed registration's error `from` itself (runtime/stack.py `wait_for_rpcs`), which drops a
+    cause. So a RunError (the one-message error, e.g. bad config) goes through unchanged, anything
+    else (a bug) carries the program's own traceback in its message.
+    """
+    where = "".join(traceback.format_exception(err)).rstrip()
+
+    def fail(_: object) -> str:
+        if isinstance(err, pulumi.RunError):
+            raise err
+        raise ProgramStoppedError(f"{type(err).__name__}: {err}\n\nThe program stopped here:\n{where}")
+
+    return pulumi.Output.from_input("").apply(fail)
 
 
 @dataclass
@@ -97,11 +188,10 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     aws_provider = aws.Provider("aws", region=eks.region)
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
-    # (An unresolved deferred Output would keep the run waiting forever: only the roles that
-    # exist get one.)
-    ebs_csi_role = None if eks.existing_cluster_name else role_arn()
-    operator_role, resolve_operator_role = role_arn()
-    metrics_role, resolve_metrics_role = role_arn()
+    # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
+    ebs_csi_role = None if eks.existing_cluster_name else role_arn("ebs-csi-driver")
+    operator_role, resolve_operator_role = role_arn("external-secrets")
+    metrics_role, resolve_metrics_role = role_arn("alloy-metrics")
 
     cluster = EksCluster(
         "eks",

@@ -89,7 +89,7 @@ class AlertRule:
             raise ValueError(f"alert {self.uid}: comparison {self.comparison!r} must be 'gt' or 'lt'")
         if self.severity not in ("critical", "warning"):
             raise ValueError(f"alert {self.uid}: severity {self.severity!r} must be 'critical' or 'warning'")
-        if not _DURATION.match(self.for_):
+        if not _DURATION.fullmatch(self.for_):
             raise ValueError(f"alert {self.uid}: for_ {self.for_!r} must be a duration such as '5m'")
         if "severity" in self.labels:
             raise ValueError(f"alert {self.uid}: set severity through the field, not labels")
@@ -123,14 +123,14 @@ class AlertSpec:
     def __post_init__(self) -> None:
         for name in ("namespace", "cluster", "release_name"):
             value = getattr(self, name)
-            if not isinstance(value, str) or not DNS1123_LABEL.match(value):
+            if not isinstance(value, str) or not DNS1123_LABEL.fullmatch(value):
                 raise ValueError(f"{name} {value!r} must be a DNS-1123 label")
         if not isinstance(self.features, FeatureToggles):
             raise ValueError(f"features {self.features!r} must be FeatureToggles")
         if isinstance(self.services, str) or not self.services:
             raise ValueError(f"services {self.services!r} must be a non-empty list of service names")
         for service in self.services:
-            if not isinstance(service, str) or not DNS1123_LABEL.match(service):
+            if not isinstance(service, str) or not DNS1123_LABEL.fullmatch(service):
                 raise ValueError(f"service {service!r} must be a lowercase RFC 1123 label")
         if len(set(self.services)) != len(self.services):
             raise ValueError(f"services {list(self.services)!r} contain duplicates")
@@ -149,7 +149,7 @@ class AlertSpec:
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= 0:
             raise ValueError(f"collector_token_expires_at_epoch {epoch!r} must be positive Unix seconds")
         url = self.runbook_base_url
-        if not isinstance(url, str) or not re.match(r"^https?://[^\s#]+$", url):
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s#]+", url):
             raise ValueError(f"runbook_base_url {url!r} must be an http(s) URL without a '#fragment'")
 
 

@@ -66,7 +66,7 @@ class ServiceSpec:
     container: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not DNS1123_LABEL.match(self.name):
+        if not isinstance(self.name, str) or not DNS1123_LABEL.fullmatch(self.name):
             raise ValueError(f"service name {self.name!r} must be a lowercase RFC 1123 label (a-z, 0-9, '-')")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
             raise ValueError(f"service {self.name}: port {self.port!r} must be an integer in 1..65535")
@@ -82,7 +82,7 @@ class ServiceSpec:
         if self.container is None:
             # Frozen dataclass: the default is filled in once, here.
             object.__setattr__(self, "container", self.name)
-        elif not isinstance(self.container, str) or not DNS1123_LABEL.match(self.container):
+        elif not isinstance(self.container, str) or not DNS1123_LABEL.fullmatch(self.container):
             raise ValueError(
                 f"service {self.name}: container {self.container!r} must be a lowercase RFC 1123 label"
             )
@@ -107,7 +107,7 @@ class ReceiverEndpoint:
     http_port: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.host, str) or not _HOST.match(self.host):
+        if not isinstance(self.host, str) or not _HOST.fullmatch(self.host):
             raise ValueError(
                 f"receiver host {self.host!r} must be a bare host name (no scheme, port or path), "
                 "e.g. grafana-k8s-monitoring-alloy-receiver.llm-judge.svc.cluster.local"
@@ -131,7 +131,7 @@ class ReceiverEndpoint:
 
 
 def _attr_value(label: str, value: str) -> str:
-    if not isinstance(value, str) or not _ATTR_VALUE.match(value):
+    if not isinstance(value, str) or not _ATTR_VALUE.fullmatch(value):
         raise ValueError(
             f"{label} {value!r} cannot go into OTEL_RESOURCE_ATTRIBUTES: it must be non-empty printable "
             "ASCII without spaces, ',', '=', '%', ';', '\"' or '\\' (they would split or re-key the list)"

@@ -113,7 +113,7 @@ def metric_names() -> frozenset[str]:
 
 
 def validate_queue_name(name: str) -> str:
-    if not isinstance(name, str) or len(name) > _QUEUE_NAME_MAX or not _QUEUE_NAME.match(name):
+    if not isinstance(name, str) or len(name) > _QUEUE_NAME_MAX or not _QUEUE_NAME.fullmatch(name):
         raise ValueError(
             f"SQS queue name {name!r} is invalid: 1-80 characters of letters, digits, '-' and '_', "
             "optionally ending in '.fifo'"
@@ -122,7 +122,7 @@ def validate_queue_name(name: str) -> str:
 
 
 def validate_region(region: str) -> str:
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
         raise ValueError(f"AWS region {region!r} is invalid: expected a region code such as 'us-east-1'")
     return region
 
@@ -163,7 +163,8 @@ def _static_job(region: str, queue: str) -> list[str]:
     return [*lines, "  }"]
 
 
-def _checked_queues(queues: Sequence[str]) -> list[str]:
+def checked_queues(queues: Sequence[str]) -> list[str]:
+    """The queues, each a valid name, none repeating or clashing once made an Alloy label."""
     if isinstance(queues, str) or not queues:
         raise ValueError(f"queues {queues!r} must be a non-empty list of SQS queue names")
     seen: dict[str, str] = {}
@@ -187,8 +188,8 @@ def alloy_config(region: str, queues: Sequence[str], forward_to: str) -> str:
     one of them calls CloudWatch per interval (every replica exports the same target).
     """
     validate_region(region)
-    checked = _checked_queues(queues)
-    if not isinstance(forward_to, str) or not _RECEIVER.match(forward_to):
+    checked = checked_queues(queues)
+    if not isinstance(forward_to, str) or not _RECEIVER.fullmatch(forward_to):
         raise ValueError(
             f"forward_to {forward_to!r} must be a receiver reference such as {METRICS_RECEIVER!r}"
         )

@@ -17,7 +17,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from builders import cloudwatch
 from builders.app_instrumentation import DEFAULT_SERVICES, ServiceSpec
+from builders.dashboards import ServiceRoles
 from builders.features import FeatureToggles
 from builders.names import DNS1123_LABEL
 
@@ -57,6 +59,7 @@ _EMAIL = re.compile(
 # (grafana/grafana PR #113341: "configured with a placeholder email address `<example@email.com>`").
 GRAFANA_PLACEHOLDER_EMAIL = "example@email.com"
 ALERT_DESTINATION_KEYS = ("alertEmailAddresses", "slackWebhookUrl", "pagerdutyIntegrationKey")
+DEFAULT_INFERENCE_QUEUE = "inference_queue"
 
 
 class ConfigError(Exception):
@@ -124,8 +127,9 @@ class EksSettings:
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
     node_group: NodeGroup = field(default_factory=NodeGroup)
-    sqs_queues: tuple[str, ...] = ("inference_queue",)
+    sqs_queues: tuple[str, ...] = (DEFAULT_INFERENCE_QUEUE,)
     secrets_kms_key_arn: str | None = None
+    inference_queue: str = DEFAULT_INFERENCE_QUEUE  # one of sqs_queues: the backlog alert's
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class StackConfig:
     collector_token: TokenPolicy = field(default_factory=TokenPolicy)
     features: FeatureToggles = field(default_factory=FeatureToggles)
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
+    service_roles: ServiceRoles = field(default_factory=ServiceRoles)
     app_config_map: str = "appconfig"
     app_config_key: str = "appconfig.json"
     alert_email_addresses: tuple[str, ...] = ()  # the program's own email contact point
@@ -154,7 +159,7 @@ class StackConfig:
 
 def _matching(regex: re.Pattern[str]) -> Callable[[str], str]:
     def parse(raw: str) -> str:
-        if not regex.match(raw):
+        if not regex.fullmatch(raw):
             raise ValueError(raw)
         return raw
 
@@ -171,14 +176,17 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _chart_version(raw: str) -> str:
-    match = _SEMVER.match(raw)
+    match = _SEMVER.fullmatch(raw)
     if not match or int(match.group(1)) != SUPPORTED_CHART_MAJOR:
         raise ValueError(raw)
     return raw
 
 
 def _fraction(raw: str) -> float:
-    value = float(raw)  # ValueError on non-numbers
+    # float() alone would also take " 1\n", "1_0" and "nan".
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", raw):
+        raise ValueError(raw)
+    value = float(raw)
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise ValueError(raw)
     return value
@@ -194,7 +202,8 @@ def _days(low: int, high: int) -> Callable[[str], int]:
 
 
 def _non_empty(raw: str) -> str:
-    if not raw.strip():
+    # Free text (a kubeconfig context), but no surrounding spaces or control characters.
+    if not raw.strip() or raw != raw.strip() or any(ord(char) < 32 or ord(char) == 127 for char in raw):
         raise ValueError(raw)
     return raw
 
@@ -209,7 +218,7 @@ def _json(raw: str) -> Any:
 def _id_list(regex: re.Pattern[str]) -> Callable[[str], tuple[str, ...]]:
     def parse(raw: str) -> tuple[str, ...]:
         given = _json(raw)
-        if not isinstance(given, list) or not all(isinstance(v, str) and regex.match(v) for v in given):
+        if not isinstance(given, list) or not all(isinstance(v, str) and regex.fullmatch(v) for v in given):
             raise ValueError(raw)
         if len(set(given)) != len(given):
             raise ValueError(raw)
@@ -249,6 +258,8 @@ def _node_group(raw: str) -> NodeGroup:
     given = _json(raw)
     if not isinstance(given, dict) or set(given) - {"instanceTypes", "minSize", "desiredSize", "maxSize"}:
         raise ValueError(raw)
+    if not isinstance(given.get("instanceTypes", []), list):  # null, a string, an object
+        raise ValueError(raw)
     group = NodeGroup(
         instance_types=tuple(given.get("instanceTypes", NodeGroup.instance_types)),
         min_size=given.get("minSize", NodeGroup.min_size),
@@ -261,10 +272,39 @@ def _node_group(raw: str) -> NodeGroup:
     if not 1 <= group.min_size <= group.desired_size <= group.max_size <= 100:
         raise ValueError(raw)
     if not group.instance_types or not all(
-        isinstance(t, str) and _INSTANCE_TYPE.match(t) for t in group.instance_types
+        isinstance(t, str) and _INSTANCE_TYPE.fullmatch(t) for t in group.instance_types
     ):
         raise ValueError(raw)
     return group
+
+
+def _sqs_queues(raw: str) -> tuple[str, ...]:
+    given = _json(raw)
+    if not isinstance(given, list) or not all(isinstance(queue, str) for queue in given):
+        raise ValueError(raw)
+    # The collector's own check (names, repeats, clashes once made Alloy labels), here before any
+    # resource exists instead of inside the run.
+    return tuple(cloudwatch.checked_queues(given))
+
+
+_ROLES = tuple(ServiceRoles().by_role())
+
+
+def _service_roles(raw: str) -> ServiceRoles:
+    given = _json(raw)
+    if not isinstance(given, dict) or set(given) - set(_ROLES):
+        raise ValueError(raw)
+    if not all(isinstance(name, str) and DNS1123_LABEL.fullmatch(name) for name in given.values()):
+        raise ValueError(raw)
+    return ServiceRoles(**given)
+
+
+def _runbook_url(raw: str) -> str:
+    # Grafana expands annotations as Go templates: `{{`/`}}` in the URL would be run, not linked.
+    # Braces are not URL characters anyway (RFC 3986 section 2).
+    if not _HTTPS_URL.fullmatch(raw) or "{" in raw or "}" in raw:
+        raise ValueError(raw)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -286,7 +326,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
     Setting("clusterName", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED, required=True),
     Setting("namespace", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED),
-    Setting("kubeContext", _non_empty, "the name of a context in your kubeconfig", True, "local"),
+    Setting(
+        "kubeContext",
+        _non_empty,
+        "the name of a context in your kubeconfig (no surrounding spaces or control characters)",
+        True,
+        "local",
+    ),
     Setting(
         "grafanaCloudStackSlug",
         _matching(_STACK_SLUG),
@@ -305,7 +351,12 @@ SETTINGS: tuple[Setting, ...] = (
         "letters, digits, '.', '_' and '-', at most 63 characters",
     ),
     Setting("traceSampleRate", _fraction, "a number from 0 to 1"),
-    Setting("runbookBaseUrl", _matching(_HTTPS_URL), "an https:// URL of the runbooks page"),
+    Setting(
+        "runbookBaseUrl",
+        _runbook_url,
+        "an https:// URL of the runbooks page, without spaces, '#', '{' or '}' "
+        "(Grafana expands {{ }} in alert annotations as templates)",
+    ),
     Setting("alertEmailAddresses", _email_addresses, _EMAIL_ALLOWED),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
@@ -318,6 +369,11 @@ SETTINGS: tuple[Setting, ...] = (
     # Structured values; their content is checked entry by entry in _features and _services.
     Setting("features", str, "an object of feature names to true/false"),
     Setting("services", str, "a list of services"),
+    Setting(
+        "serviceRoles",
+        _service_roles,
+        "an object {gateway, inference, redis}, each the name of one of the services",
+    ),
     # Platform eks only.
     Setting("awsRegion", _matching(_AWS_REGION), "an AWS region such as eu-west-1", True, "eks"),
     Setting(
@@ -339,8 +395,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("nodeGroup", _node_group, _NODE_GROUP_ALLOWED, platform="eks"),
     Setting(
         "sqsQueues",
-        _id_list(_SQS_QUEUE),
-        "a list of SQS queue names (A-Z, a-z, 0-9, '-', '_')",
+        _sqs_queues,
+        "a non-empty list of distinct SQS queue names (1-80 characters: A-Z, a-z, 0-9, '-', '_', "
+        "a FIFO queue's ending in '.fifo'), still distinct with '-' and '.' read as '_'",
+        platform="eks",
+    ),
+    Setting(
+        "inferenceQueue",
+        _matching(_SQS_QUEUE),
+        "the name of one of the sqsQueues: the queue the backlog alert watches",
         platform="eks",
     ),
     Setting(
@@ -382,9 +445,13 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Collection[str], stack: st
             problems.append(f"{_full(setting.key)} = {_show(ours[setting.key])}: must be {setting.allowed}")
     problems += _secret_problems(ours, {k for k in secret_keys})
     features = _features(ours.get("features"), problems)
+    before_services = len(problems)
     services = _services(ours.get("services"), problems)
+    services_ok = len(problems) == before_services
     problems += _cross_checks(values)
     problems += _alert_destination_problems(ours, features)
+    problems += _role_problems(values, services if services_ok else None)
+    problems.extend(_other_namespaces(raw))
     if problems:
         raise ConfigError(_message(stack, problems))
     return _build(stack, values, features, services)
@@ -517,6 +584,87 @@ def _alert_destination_problems(ours: Mapping[str, Any], features: FeatureToggle
     ]
 
 
+_ROLE_MEANING = {
+    "gateway": "entry point",
+    "inference": "service that calls the OpenAI API",
+    "redis": "service that fronts Redis",
+}
+
+
+def _role_problems(values: Mapping[str, Any], services: tuple[ServiceSpec, ...] | None) -> list[str]:
+    """The dashboard's and the alerts' roles name a listed service and a collected queue.
+
+    `services` None: the services themselves are wrong, which is the one problem to report.
+    """
+    problems = []
+    names = [service.name for service in services or ()]
+    roles = values.get("serviceRoles", ServiceRoles())
+    unknown = {role: name for role, name in roles.by_role().items() if name not in names}
+    if services is None or not unknown:
+        pass
+    elif "serviceRoles" not in values:
+        problems.append(
+            f"{_full('serviceRoles')} is not set, and its defaults {unknown} are not among the "
+            f"services {names}: set it to {{gateway, inference, redis}}, each one of the services "
+            f"(the platform's {', '.join(_ROLE_MEANING.values())})"
+        )
+    else:
+        problems += [
+            f"{_full('serviceRoles')}.{role} = {_show(name)}: must be one of the services {names} "
+            f"(the platform's {_ROLE_MEANING[role]})"
+            for role, name in unknown.items()
+        ]
+    if values.get("platform") == "eks":
+        queues = values.get("sqsQueues", EksSettings.sqs_queues)
+        queue = values.get("inferenceQueue", DEFAULT_INFERENCE_QUEUE)
+        if queue not in queues:
+            given = f" = {_show(queue)}" if "inferenceQueue" in values else f" (default {_show(queue)})"
+            problems.append(
+                f"{_full('inferenceQueue')}{given}: must be one of the sqsQueues {list(queues)} "
+                "(the backlog alert watches it)"
+            )
+    return problems
+
+
+# Namespaces of keys the program sees besides its own. `pulumi:` holds the engine's settings.
+# Provider namespaces (`aws:`, `kubernetes:`, `grafana:`) configure only *default* providers
+# (pulumi/pulumi docs/architecture/providers/default.md: default providers take "inputs sourced
+# from the stack's configuration values for the relevant provider package"); this program passes
+# every provider explicitly and the stack files disable the defaults, and an explicit provider
+# ignores them (pulumi/pulumi-aws#1307: "by design ... configured independent of any aws:*
+# config"). Such a key would be silently ignored, so it is refused like a typo.
+ENGINE_NAMESPACE = "pulumi"
+_WHERE_INSTEAD = {
+    "aws": f"the AWS provider takes its region from {PROJECT}:awsRegion and its credentials from "
+    "the environment (AWS_PROFILE, SSO, the CI's OIDC role)",
+    "kubernetes": f"the cluster is {PROJECT}:kubeContext (local) or the EKS cluster (eks)",
+    "grafana": f"the Grafana providers use {PROJECT}:grafanaCloudApiToken",
+}
+
+
+def _other_namespaces(raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    known = known_keys()
+    for full in sorted(raw):
+        namespace, _, key = full.partition(":")
+        if namespace in (PROJECT, ENGINE_NAMESPACE):
+            continue
+        # The value is not shown: keys of other namespaces may be secrets.
+        if difflib.get_close_matches(namespace, [PROJECT], n=1, cutoff=0.75):
+            hint = difflib.get_close_matches(key, known, n=1)
+            problems.append(
+                f"{full}: namespace {namespace!r} is not this program's {PROJECT!r}, so nothing "
+                f"reads it (did you mean {_full(hint[0] if hint else key)}?)"
+            )
+        else:
+            instead = f" ({_WHERE_INSTEAD[namespace]})" if namespace in _WHERE_INSTEAD else ""
+            problems.append(
+                f"{full}: nothing reads it: the program passes every provider its settings "
+                f"explicitly, and explicit providers ignore {namespace}: config{instead}; remove it"
+            )
+    return problems
+
+
 def _build(
     stack: str, values: Mapping[str, Any], features: FeatureToggles, services: tuple[ServiceSpec, ...]
 ) -> StackConfig:
@@ -538,6 +686,7 @@ def _build(
         collector_token=token,
         features=features,
         services=services,
+        service_roles=values.get("serviceRoles", ServiceRoles()),
         app_config_map=values.get("appConfigMapName", "appconfig"),
         app_config_key=values.get("appConfigKey", "appconfig.json"),
         alert_email_addresses=values.get("alertEmailAddresses", ()),
@@ -557,6 +706,7 @@ def _eks(values: Mapping[str, Any]) -> EksSettings:
         node_group=values.get("nodeGroup", defaults.node_group),
         sqs_queues=values.get("sqsQueues", defaults.sqs_queues),
         secrets_kms_key_arn=values.get("secretsManagerKmsKeyArn"),
+        inference_queue=values.get("inferenceQueue", defaults.inference_queue),
     )
 
 

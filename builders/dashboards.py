@@ -1,6 +1,6 @@
 """The custom "LLM Judge" dashboard (seed plan 7.2), built in code with grafana-foundation-sdk.
 
-Pure: data-source uids, services, namespace and queues in; the dashboard's JSON model (a plain
+Pure: data-source uids, services, their roles, namespace and queues in; the dashboard's JSON model (a plain
 dict, what Grafana's dashboard API and `grafana.oss.Dashboard(config_json=...)` take) out.
 Built with the SDK build for Grafana 11.6 (`grafana-foundation-sdk==1769699379!11.6.0`, see
 DESIGN.md "grafana-foundation-sdk versions"); `schemaVersion` is whatever that build emits.
@@ -42,16 +42,31 @@ from grafana_foundation_sdk.builders import logs, loki, nodegraph, prometheus, t
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DashboardCursorSync, DataSourceRef, VariableOption
 
+from builders.cloudwatch import validate_queue_name
 from builders.names import DNS1123_LABEL
 
 UID = "llm-judge"
 TITLE = "LLM Judge"
 TAGS = ["llm-judge"]
 
-# Roles some panels need. They are the service names of DESIGN.md "The platform being observed".
+# Roles some panels need; by default the service names of DESIGN.md "The platform being observed".
 GATEWAY = "gateway-service"
 INFERENCE = "inference-service"
 REDIS_SERVICE = "redis-service"
+
+
+@dataclass(frozen=True)
+class ServiceRoles:
+    """Which of the listed services the role-specific panels are about (config `serviceRoles`):
+    the platform's entry point, the service calling the OpenAI API, the one fronting Redis."""
+
+    gateway: str = GATEWAY
+    inference: str = INFERENCE
+    redis: str = REDIS_SERVICE
+
+    def by_role(self) -> dict[str, str]:
+        return {"gateway": self.gateway, "inference": self.inference, "redis": self.redis}
+
 
 OPENAI_HOST = "api.openai.com"
 QUEUE_VARIABLE = "queue"
@@ -74,10 +89,8 @@ ERROR_LEVELS = "(?i)(error|critical|fatal)"
 PERCENTILES = (0.5, 0.95, 0.99)
 
 # RFC 1123 label: Kubernetes namespace and Deployment/container names. Names are pasted into
-# PromQL/LogQL regexes and strings, so only characters that are literal there are accepted.
-# SQS queue names: letters, digits, '-', '_', up to 80, FIFO queues end in ".fifo".
-# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
-_SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$")
+# PromQL/LogQL regexes and strings, so only characters that are literal there are accepted;
+# queue names likewise (builders.cloudwatch.validate_queue_name: letters, digits, '-', '_', '.fifo').
 
 
 @dataclass(frozen=True)
@@ -111,19 +124,23 @@ class DataSources:
 
 
 def llm_judge_dashboard(
-    ds: DataSources, services: Sequence[str], namespace: str, sqs_queues: Sequence[str]
+    ds: DataSources,
+    services: Sequence[str],
+    namespace: str,
+    sqs_queues: Sequence[str],
+    roles: ServiceRoles = ServiceRoles(),
 ) -> dict[str, Any]:
     """The LLM Judge dashboard's JSON model.
 
     The "Queue health" row exists only when `sqs_queues` is non-empty: without the CloudWatch
     exporter (the local stack) its panels could only say "No data".
     """
-    services = _checked_services(services)
+    services = _checked_services(services, roles)
     namespace = _checked("namespace", namespace, DNS1123_LABEL)
     if isinstance(sqs_queues, str):
         raise ValueError("sqs_queues must be a sequence of queue names, not one string")
-    queues = [_checked("SQS queue name", q, _SQS_QUEUE) for q in sqs_queues]
-    sel = _Selectors(namespace, services)
+    queues = [validate_queue_name(q) for q in sqs_queues]
+    sel = _Selectors(namespace, services, roles)
 
     builder = (
         gdash.Dashboard(TITLE)
@@ -175,6 +192,7 @@ def dashboard_expressions(model: Mapping[str, Any]) -> list[tuple[str, str]]:
 class _Selectors:
     namespace: str
     services: tuple[str, ...]
+    roles: ServiceRoles
 
     @property
     def jobs(self) -> str:
@@ -269,7 +287,7 @@ def _queue_health(ds: DataSources) -> list[Any]:
 
 def _errors(ds: DataSources, sel: _Selectors) -> list[Any]:
     five_xx = 'http_response_status_code=~"5.."'
-    inference = sel.job(INFERENCE)
+    inference = sel.job(sel.roles.inference)
     openai_calls = f'{inference}, server_address="{OPENAI_HOST}"'
     return [
         logs.Panel()
@@ -314,9 +332,9 @@ def _errors(ds: DataSources, sel: _Selectors) -> list[Any]:
             ds,
             "Failed inference ratio",
             "There is no inference-outcome metric, so two proxies: (A) the share of "
-            f"inference-service's calls to {OPENAI_HOST} that failed (`error.type` is set on the "
+            f"{sel.roles.inference}'s calls to {OPENAI_HOST} that failed (`error.type` is set on the "
             "httpx client histogram for a status >= 400 or a transport error); (B) the share of "
-            "inference-service's HTTP responses that are 5xx. Work taken from SQS shows only in A.",
+            f"{sel.roles.inference}'s HTTP responses that are 5xx. Work taken from SQS shows only in A.",
             [
                 (
                     _ratio(
@@ -350,17 +368,17 @@ def _performance(ds: DataSources, sel: _Selectors) -> list[Any]:
         _percentiles_panel(
             ds,
             "End-to-end request latency (gateway)",
-            "http.server.request.duration at gateway-service, the platform's entry point. Work the "
+            f"http.server.request.duration at {sel.roles.gateway}, the platform's entry point. Work the "
             "gateway hands to SQS finishes later and is not included; follow a trace for that.",
-            sel.job(GATEWAY),
+            sel.job(sel.roles.gateway),
             HTTP_SERVER,
         ).span(8),
         _percentiles_panel(
             ds,
-            "Redis operation latency (redis-service)",
-            "http.server.request.duration of redis-service, which fronts Redis. The OTel Redis "
+            f"Redis operation latency ({sel.roles.redis})",
+            f"http.server.request.duration of {sel.roles.redis}, which fronts Redis. The OTel Redis "
             "instrumentation records spans only, no metrics; per-command timings are in its traces.",
-            sel.job(REDIS_SERVICE),
+            sel.job(sel.roles.redis),
             HTTP_SERVER,
         ).span(8),
     ]
@@ -406,20 +424,19 @@ def _ratio(failed: str, total: str) -> str:
 
 
 def _checked(label: str, value: object, pattern: re.Pattern[str]) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValueError(f"{label} {value!r} is not valid here (allowed: {pattern.pattern})")
     return value
 
 
-def _checked_services(services: Sequence[str]) -> tuple[str, ...]:
+def _checked_services(services: Sequence[str], roles: ServiceRoles) -> tuple[str, ...]:
     if isinstance(services, str):
         raise ValueError("services must be a sequence of service names, not one string")
     names = tuple(_checked("service name", s, DNS1123_LABEL) for s in services)
-    missing = [role for role in (GATEWAY, INFERENCE, REDIS_SERVICE) if role not in names]
+    missing = {role: name for role, name in roles.by_role().items() if name not in names}
     if missing:
-        raise ValueError(
-            f"services {list(names)} lack {missing}: panels of the LLM Judge dashboard need them"
-        )
+        # builders.config refuses such a config first (serviceRoles), naming the key.
+        raise ValueError(f"service roles {missing} are not among the services {list(names)}")
     return names
 
 

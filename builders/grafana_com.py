@@ -60,7 +60,7 @@ class PrebuiltDashboard:
     source: str  # where the pinned content can be reviewed
 
     def __post_init__(self) -> None:
-        if not _SHA256.match(self.sha256):
+        if not _SHA256.fullmatch(self.sha256):
             raise ValueError(f"{self.describe()}: sha256 {self.sha256!r} must be 64 lowercase hex digits")
 
     def describe(self) -> str:

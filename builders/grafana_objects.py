@@ -66,11 +66,11 @@ def grafana_uid(*parts: str) -> str:
 
 
 def is_grafana_uid(value: object) -> bool:
-    return isinstance(value, str) and bool(_UID.match(value))
+    return isinstance(value, str) and bool(_UID.fullmatch(value))
 
 
 def _cluster(cluster: str) -> str:
-    if not isinstance(cluster, str) or not DNS1123_LABEL.match(cluster):
+    if not isinstance(cluster, str) or not DNS1123_LABEL.fullmatch(cluster):
         raise ValueError(f"cluster {cluster!r} must be a DNS-1123 label (clusterName)")
     return cluster
 

@@ -5,6 +5,7 @@ Plain dicts in the IAM policy grammar; the components serialize them with json.d
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,28 @@ NODE_MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 )
+
+
+# RoleName: 1-64 characters of [\w+=,.@-] (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+ROLE_NAME_MAX = 64
+_HASH_LENGTH = 8
+
+
+def role_name(prefix: str, suffix: str) -> str:
+    """`<prefix>-<suffix>`, unique per (prefix, suffix) and at most 64 characters.
+
+    A name that would be longer keeps the whole suffix and as much of the prefix as fits, with a
+    hash of the full name in between: cutting at 64 alone made the roles of a cluster name near
+    63 characters one and the same name. Names that fit are unchanged (a new name replaces a role).
+    """
+    full = f"{prefix}-{suffix}"
+    if len(full) <= ROLE_NAME_MAX:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:_HASH_LENGTH]
+    keep = ROLE_NAME_MAX - len(suffix) - _HASH_LENGTH - 2
+    if keep < 1:
+        raise ValueError(f"role name suffix {suffix!r} leaves no room for the prefix")
+    return f"{prefix[:keep]}-{digest}-{suffix}"
 
 
 @dataclass(frozen=True)

@@ -339,7 +339,7 @@ _QUERY_URL_RULES: tuple[tuple[str, str], ...] = (
 def prometheus_query_url(remote_write_url: str) -> str:
     """Grafana Cloud's Prometheus query base for a remote-write URL (what OpenCost reads from)."""
     for pattern, replacement in _QUERY_URL_RULES:
-        if re.match(pattern, remote_write_url):
+        if re.fullmatch(pattern, remote_write_url):
             return re.sub(pattern, replacement, remote_write_url)
     raise ValueError(f"no query URL known for remote-write URL {remote_write_url!r}")
 
@@ -418,7 +418,7 @@ _MEM_UNITS.update({"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40})
 
 
 def cpu_millicores(quantity: str | int | float) -> int:
-    match = _CPU.match(str(quantity))
+    match = _CPU.fullmatch(str(quantity))
     if not match:
         raise ValueError(f"not a CPU quantity: {quantity!r}")
     number, milli = float(match.group(1)), match.group(2)
@@ -426,7 +426,7 @@ def cpu_millicores(quantity: str | int | float) -> int:
 
 
 def memory_bytes(quantity: str | int | float) -> int:
-    match = _MEM.match(str(quantity))
+    match = _MEM.fullmatch(str(quantity))
     if not match:
         raise ValueError(f"not a memory quantity: {quantity!r}")
     return round(float(match.group(1)) * _MEM_UNITS[match.group(2)])

@@ -112,7 +112,7 @@ class HelmRevision:
 
     @property
     def installed_by_program(self) -> bool:
-        major = re.match(r"^(\d+)\.", self.chart_version)
+        major = re.fullmatch(r"(\d+)\..*", self.chart_version)
         return self.chart == CHART and major is not None and int(major.group(1)) == SUPPORTED_CHART_MAJOR
 
 

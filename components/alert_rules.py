@@ -44,6 +44,7 @@ class AlertRulesArgs:
     pagerduty_integration_key: pulumi.Input[str] | None
     grafana_provider: grafana.Provider  # the stack's Grafana
     release_name: str = RELEASE_NAME  # the k8s-monitoring release whose collectors the rules watch
+    inference_queue: str = "inference_queue"  # config `inferenceQueue`: the backlog rule's queue
 
 
 class AlertRules(pulumi.ComponentResource):
@@ -64,6 +65,7 @@ class AlertRules(pulumi.ComponentResource):
                 cluster=args.cluster_name,
                 release_name=args.release_name,
                 features=args.features,
+                inference_queue=args.inference_queue,
             )
 
         # Which groups exist does not depend on the token's expiry (any epoch will do); the

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.dashboards import DataSources, llm_judge_dashboard
+from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
 from builders.grafana_objects import OVERVIEW_DASHBOARD, dashboard_uid, prebuilt_dashboard_uid, with_uid
 from dynamic.grafana_com_dashboard import GrafanaComDashboard
@@ -28,6 +28,7 @@ class DashboardsArgs:
     prebuilt: Sequence[PrebuiltDashboard]
     grafana_provider: grafana.Provider  # the stack's Grafana
     cluster_name: str  # whose copy: uids carry the cluster
+    roles: ServiceRoles = field(default_factory=ServiceRoles)  # config `serviceRoles`
 
 
 class Dashboards(pulumi.ComponentResource):
@@ -43,7 +44,7 @@ class Dashboards(pulumi.ComponentResource):
             config_json=data_sources.apply(
                 lambda ds: json.dumps(
                     with_uid(
-                        llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues),
+                        llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues, args.roles),
                         dashboard_uid(args.cluster_name, OVERVIEW_DASHBOARD),
                     )
                 )

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from builders.config import EksSettings
-from builders.iam import NODE_MANAGED_POLICIES, ec2_trust_policy
+from builders.iam import NODE_MANAGED_POLICIES, ec2_trust_policy, role_name
 from builders.kubeconfig import eks_kubeconfig
 
 
@@ -52,7 +52,7 @@ class EksCluster(pulumi.ComponentResource):
         component = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            name=f"{args.cluster_name}-nodes"[:64],
+            name=role_name(args.cluster_name, "nodes"),
             assume_role_policy=json.dumps(ec2_trust_policy()),
             opts=child,
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from builders.iam import Document, ServiceAccountRef, web_identity_trust_policy
+from builders.iam import Document, ServiceAccountRef, role_name, web_identity_trust_policy
 
 
 @dataclass
@@ -58,7 +58,7 @@ class IrsaRoles(pulumi.ComponentResource):
         )
         iam_role = aws.iam.Role(
             f"{name}-{role.key}",
-            name=f"{args.role_name_prefix}-{role.key}"[:64],
+            name=role_name(args.role_name_prefix, role.key),
             description=f"IRSA role of a Kubernetes service account ({role.key})",
             assume_role_policy=trust.apply(
                 lambda t: json.dumps(web_identity_trust_policy(t[0], t[1], ServiceAccountRef(t[2], t[3])))

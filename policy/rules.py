@@ -13,6 +13,8 @@ How secrets look to a rule — the one place where the two callers differ:
   (`secrets_visible=False`) can only refuse what plaintext gives away — well-known placeholder
   values such as "changeme" — and the "must be a secret Output" half is enforced in CI, where the
   synth test runs every rule with `secrets_visible=True` on every stack that synthesizes.
+Where no credential may be at all, secret or not (Helm values, container env), both callers
+refuse the same inputs. tests/policy/test_mistakes_on_both_stacks.py runs each rule both ways.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from functools import partial
 from typing import Any, TypeGuard
 
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.iam import EBS_CSI_MANAGED_POLICY, NODE_MANAGED_POLICIES
 from builders.verification import VERIFY_POLICY_SUFFIX, VERIFY_SCOPES
 
 SECRET_MARKER = "[secret]"  # how tools.synth writes a secret input
@@ -48,6 +51,21 @@ IAM_POLICY_TYPES = frozenset(
     }
 )
 ACCESS_POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
+# Where a managed policy is attached: the attachment resources (`policyArn`) and the role's own
+# `managedPolicyArns` / the exclusive attachment's `policyArns`.
+POLICY_ATTACHMENTS: dict[str, str] = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    IAM_ROLE: "managedPolicyArns",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+}
+EXTERNAL_SECRETS = frozenset(
+    f"kubernetes:external-secrets.io/{version}:{kind}"
+    for version in ("v1", "v1beta1")
+    for kind in ("ExternalSecret", "ClusterExternalSecret")
+)
 
 
 def _label(resource_type: str, props: Props, name: str) -> str:
@@ -118,23 +136,53 @@ def _decoded(value: str) -> str:
         return value
 
 
+def _has_value(value: Any) -> bool:
+    """A non-empty scalar: a secret Output ("[secret]" in the synth) counts as much as a literal."""
+    return value is not None and not isinstance(value, bool) and str(value).strip() != ""
+
+
 def _literal_problem(value: Any, *, secrets_visible: bool, base64_encoded: bool = False) -> str | None:
     """Why `value` is a literal credential, or None. Non-strings and empty strings are no credential."""
     if not isinstance(value, str) or not value.strip() or value == SECRET_MARKER:
         return None
     plain = _decoded(value) if base64_encoded else value
-    if _PLACEHOLDER.match(plain.strip()):
+    if _PLACEHOLDER.fullmatch(plain.strip()):
         return "is a placeholder value"
     if secrets_visible:
         return "is a plain (non-secret) value"
     return None  # live: plaintext of a secret Output and a literal look the same
 
 
+def _is_metadata_map(key: str) -> bool:
+    """`annotations`, `podLabels`, `commonAnnotations`, ...: their keys are Kubernetes annotation and
+    label names (`checksum/secret`, `secret.reloader.stakater.com/reload`), not settings."""
+    normalized = _normalized(key)
+    return normalized.endswith(("annotations", "labels"))
+
+
+def _env_entry(value: Any) -> tuple[str, Any] | None:
+    """(name, value) of an env-list entry `{name: X, value: V}` (Helm `extraEnv`, a container's env)."""
+    if _is_map(value) and isinstance(value.get("name"), str) and "value" in value:
+        return str(value["name"]), value["value"]
+    return None
+
+
 def _credential_leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(path, value) of each scalar under a credential-looking key, at any depth of maps and lists."""
+    """(path, value) of each scalar under a credential-looking key, at any depth of maps and lists.
+
+    An env-list entry counts as its name: `extraEnv: [{name: API_TOKEN, value: ...}]` is the value
+    of API_TOKEN. The keys of annotation and label maps are not settings and are skipped.
+    """
     if _is_map(value):
+        entry = _env_entry(value)
+        if entry is not None and is_credential_key(entry[0]):
+            if not (_is_map(entry[1]) or _is_list(entry[1])):
+                yield (*path, entry[0]), entry[1]
+            return
         for key, sub in value.items():
             here = (*path, str(key))
+            if _is_metadata_map(str(key)):
+                continue
             if is_credential_key(str(key)) and not (_is_map(sub) or _is_list(sub)):
                 yield here, sub
             else:
@@ -144,15 +192,46 @@ def _credential_leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple
             yield from _credential_leaves(sub, (*path, str(index)))
 
 
+# An Alloy attribute set to a string literal: `password = "hunter2"` or a raw string in backticks.
+# An expression (`remote.kubernetes.secret.x.data["KEY"]`, `sys.env("TOKEN")`) is no literal.
+# https://grafana.com/docs/alloy/latest/get-started/configuration-syntax/expressions/types_and_values/#strings
+_ALLOY_LITERAL = re.compile(r'\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\\n]|\\.)*"|`[^`]*`)')
+
+
+def _text_leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(path, text) of every string in `value`, annotation and label maps left out."""
+    if isinstance(value, str):
+        yield path, value
+    elif _is_map(value):
+        for key, sub in value.items():
+            if not _is_metadata_map(str(key)):
+                yield from _text_leaves(sub, (*path, str(key)))
+    elif _is_list(value):
+        for index, sub in enumerate(value):
+            yield from _text_leaves(sub, (*path, str(index)))
+
+
+def alloy_literal_credentials(text: str) -> list[str]:
+    """Credential attributes (`password`, `bearer_token`, ...) set to a non-empty literal in Alloy text."""
+    return [
+        attribute
+        for attribute, literal in _ALLOY_LITERAL.findall(text)
+        if is_credential_key(attribute) and literal[1:-1].strip()
+    ]
+
+
 def literal_credentials(
     resource_type: str, props: Props, name: str = "", *, secrets_visible: bool = True
 ) -> list[str]:
-    """No credential as a literal in a Secret, a Secrets Manager value or a Helm release's values.
+    """No credential as a literal in a Secret, a Secrets Manager value, Helm values or a container's env.
 
     Kubernetes Secret: every `data`/`stringData` key that looks like a credential must come from a
-    secret Output. Helm values: a credential-looking key (password, token, apiKey, ...) must not
-    carry a value at all — point the chart at a Secret instead (`passwordKey`, `existingSecret`,
-    `secret.name` are references and fine). Secrets Manager: the whole `secretString` must be secret.
+    secret Output. Helm values and container env: a credential-looking key (password, token,
+    apiKey, an env entry named so, an Alloy attribute in config text) must not carry a value at
+    all, secret Output or not — Helm keeps values in its release Secret and `helm get values`
+    prints them, a pod spec is readable by whoever reads Deployments; point at a Secret instead
+    (`passwordKey`, `existingSecret`, `secret.name`, `valueFrom.secretKeyRef` are references and
+    fine). Secrets Manager: the whole `secretString` must be secret.
     """
     label = _label(resource_type, props, name)
     found: list[str] = []
@@ -171,14 +250,32 @@ def literal_credentials(
                         "(config.require_secret / Output.secret), never a literal in code"
                     )
     elif resource_type in (HELM_RELEASE, HELM_CHART_V4):
-        for path, value in _credential_leaves(props.get("values")):
-            problem = _literal_problem(value, secrets_visible=secrets_visible)
-            if problem:
+        values = props.get("values")
+        for path, value in _credential_leaves(values):
+            if _has_value(value):
                 found.append(
-                    f"{label}: values.{'.'.join(path)} {problem}; Helm keeps values in the release "
-                    "Secret and `helm get values` prints them — reference a Kubernetes Secret instead "
-                    "(e.g. secret.name + auth.passwordKey)"
+                    f"{label}: values.{'.'.join(path)} holds a credential; Helm keeps values in the "
+                    "release Secret and `helm get values` prints them — reference a Kubernetes Secret "
+                    "instead (e.g. secret.name + auth.passwordKey)"
                 )
+        for path, text in _text_leaves(values):
+            for attribute in alloy_literal_credentials(text):
+                found.append(
+                    f"{label}: values.{'.'.join(path)} sets Alloy attribute {attribute} to a literal; "
+                    'read it from a Secret (remote.kubernetes.secret "x" {...} / sys.env)'
+                )
+    elif resource_type in POD_SPEC_PATHS:
+        pod = _dig(props, *POD_SPEC_PATHS[resource_type])
+        for field in ("initContainers", "containers"):
+            for index, container in enumerate(_as_list(_dig(pod, field))):
+                for entry in _as_list(_dig(container, "env")):
+                    named = _env_entry(entry)
+                    if named and is_credential_key(named[0]) and _has_value(named[1]):
+                        who = _dig(container, "name") or f"{field}[{index}]"
+                        found.append(
+                            f"{label}: container {who!r} env {named[0]} holds a credential; take it "
+                            "from a Secret (valueFrom.secretKeyRef), pod specs are no secret store"
+                        )
     elif resource_type == AWS_SECRET_VERSION:
         value = props.get("secretString")
         if secrets_visible:
@@ -193,6 +290,51 @@ def literal_credentials(
             for path, leaf in _credential_leaves(document if _is_map(document) else {}):
                 if _literal_problem(leaf, secrets_visible=False):
                     found.append(f"{label}: secretString {'.'.join(path)} is a placeholder value")
+    return found
+
+
+# An ExternalSecret's `dataFrom.find` copies every secret it matches into the cluster Secret.
+# https://external-secrets.io/latest/guides/getallsecrets/ ("find" by name regexp, path, tags)
+_LITERAL_PREFIX = re.compile(r"\^[A-Za-z0-9/_=@-]")  # a regex character (`.`, `(`, `[`) is none
+
+
+def _narrowing(find: Any) -> list[str]:
+    """What narrows a `find` to named secrets: a path prefix, tags, a name regexp anchored at a literal."""
+    found = []
+    path = _dig(find, "path")
+    if isinstance(path, str) and path.strip("/"):
+        found.append("path")
+    if _is_map(_dig(find, "tags")) and _dig(find, "tags"):
+        found.append("tags")
+    regexp = _dig(find, "name", "regexp")
+    if isinstance(regexp, str) and _LITERAL_PREFIX.match(regexp):
+        found.append("name.regexp")
+    return found
+
+
+def external_secret_scope(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """An ExternalSecret names the keys it brings in: a `dataFrom.find` must be narrowed.
+
+    A find without a `path` prefix, `tags` or a `name.regexp` anchored at a literal prefix
+    (`^llm-judge/`) matches every secret the operator's IRSA role can read — ESO's regexp match
+    is unanchored, so `.*`, `grafana` or no name at all pull every secret (containing it) into
+    one Kubernetes Secret. `data` entries and `dataFrom.extract` name one secret and pass.
+    """
+    if resource_type not in EXTERNAL_SECRETS:
+        return []
+    spec = _dig(props, "spec")
+    if resource_type.endswith(":ClusterExternalSecret"):
+        spec = _dig(spec, "externalSecretSpec")
+    found = []
+    for index, source in enumerate(_as_list(_dig(spec, "dataFrom"))):
+        find = _dig(source, "find")
+        if find is not None and not _narrowing(find):
+            found.append(
+                f"{_label(resource_type, props, name)}: spec.dataFrom[{index}].find matches every "
+                "secret the operator can read; list the keys under spec.data (or dataFrom.extract of "
+                "one secret), or narrow the find with a path prefix, tags or a name.regexp anchored "
+                "at a literal prefix (^llm-judge/)"
+            )
     return found
 
 
@@ -230,8 +372,8 @@ def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _action_matches(pattern: str, action: str) -> bool:
-    regex = "^" + re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".") + "$"
-    return re.match(regex, action) is not None
+    regex = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, action) is not None
 
 
 def _issuer(statement: Mapping[str, Any]) -> str | None:
@@ -320,8 +462,9 @@ def least_privilege(resource_type: str, props: Props, name: str = "") -> list[st
     """Allow statements name exact actions and, where the action allows it, exact resources.
 
     Refused: an action containing `*` (`*`, `s3:*`, `s3:Get*`), NotAction / NotResource in an Allow,
-    and `"Resource": "*"` unless every action of the statement is one that only accepts `*`
-    (`RESOURCE_WILDCARD_ONLY_ACTIONS`).
+    `"Resource": "*"` unless every action of the statement is one that only accepts `*`
+    (`RESOURCE_WILDCARD_ONLY_ACTIONS`), and an ARN with `*` in it (`...:secret:*` is every secret
+    of the account, `...:role/*` every role): the program knows each ARN it grants.
     """
     label = _label(resource_type, props, name)
     found = []
@@ -344,6 +487,12 @@ def least_privilege(resource_type: str, props: Props, name: str = "") -> list[st
             if wild:
                 found.append(f"{where}: wildcard action(s) {wild}; name each action the workload calls")
             resources = _as_list(statement.get("Resource"))
+            patterns = sorted(r for r in resources if isinstance(r, str) and "*" in r and r != "*")
+            if patterns:
+                found.append(
+                    f"{where}: Resource {patterns} match every resource of the pattern; name the "
+                    "exact ARNs (the ARN output of the resource granted)"
+                )
             if "*" in resources:
                 needing_arn = sorted(a for a in actions if a.lower() not in RESOURCE_WILDCARD_ONLY_ACTIONS)
                 if needing_arn:
@@ -354,9 +503,44 @@ def least_privilege(resource_type: str, props: Props, name: str = "") -> list[st
     return found
 
 
+# AWS-managed policies the stack attaches, each for a documented need; any other attachment
+# (AdministratorAccess, a *FullAccess policy, a policy made outside the program) is refused, as its
+# permissions cannot be checked here. AmazonEKSClusterPolicy: pulumi-eks's cluster service role
+# (nodejs/eks/cluster/cluster.ts, `managedPolicies = ["AmazonEKSClusterPolicy"]` without auto mode);
+# the node and EBS CSI policies: builders/iam.py.
+ALLOWED_MANAGED_POLICIES = frozenset(
+    {
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        EBS_CSI_MANAGED_POLICY,
+        *NODE_MANAGED_POLICIES,
+    }
+)
+
+
+def _in_partition_aws(arn: str) -> str:
+    """The ARN with its partition written `aws` (aws-cn, aws-us-gov hold the same managed policies)."""
+    return re.sub(r"^arn:aws(-[a-z-]+)?:", "arn:aws:", arn)
+
+
+def managed_policy_attachments(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """Only the allow-listed AWS-managed policies are attached (`ALLOWED_MANAGED_POLICIES`)."""
+    field = POLICY_ATTACHMENTS.get(resource_type)
+    if field is None:
+        return []
+    arns = [a for a in _as_list(props.get(field)) if isinstance(a, str)]
+    refused = sorted(a for a in arns if _in_partition_aws(a) not in ALLOWED_MANAGED_POLICIES)
+    if not refused:
+        return []
+    return [
+        f"{_label(resource_type, props, name)}: {field} {refused} are not among the managed policies "
+        f"this stack needs ({sorted(ALLOWED_MANAGED_POLICIES)}); grant exact actions and resources "
+        "in an inline policy instead"
+    ]
+
+
 # --- (d) Helm chart versions ----------------------------------------------------------------------
 
-_EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_EXACT_VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 
 def pinned_chart_version(resource_type: str, props: Props, name: str = "") -> list[str]:
@@ -364,7 +548,7 @@ def pinned_chart_version(resource_type: str, props: Props, name: str = "") -> li
     if resource_type not in (HELM_RELEASE, HELM_CHART_V4):
         return []
     version = props.get("version")
-    if isinstance(version, str) and _EXACT_VERSION.match(version.strip()):
+    if isinstance(version, str) and _EXACT_VERSION.fullmatch(version):
         return []
     chart = props.get("chart", "?")
     shown = "no version" if version in (None, "") else f"version {version!r}"
@@ -402,28 +586,88 @@ def missing_resources(resources: Any) -> list[str]:
     ]
 
 
-def _is_k8s_monitoring(props: Props) -> bool:
+def _chart_name(props: Props) -> str:
+    """`k8s-monitoring` of `k8s-monitoring`, `grafana/k8s-monitoring`, `oci://.../k8s-monitoring`, a .tgz."""
     chart = props.get("chart")
-    return isinstance(chart, str) and re.split(r"[/:]", chart.removesuffix(".tgz"))[-1] == "k8s-monitoring"
+    if not isinstance(chart, str):
+        return ""
+    name = re.split(r"[/:]", chart)[-1].removesuffix(".tgz")
+    version = props.get("version")
+    return name.removesuffix(f"-{version}") if isinstance(version, str) and version else name
+
+
+def _enabled(block: Any, key: str, default: bool) -> bool:
+    value = _dig(block, key)
+    return value if isinstance(value, bool) else default
 
 
 def _k8s_monitoring_workloads(values: Any) -> Iterator[tuple[str, Any]]:
-    """(values path, resources) of each workload the k8s-monitoring values deploy."""
+    """(values path, resources) of each container the k8s-monitoring 4.4.0 values deploy.
+
+    Each collector is an Alloy instance: the Alloy container and its config-reloader sidecar
+    (on unless `configReloader.enabled: false`, the Alloy chart's default). The Alloy Operator runs
+    its own Deployment and, unless `waitForAlloyRemoval.enabled: false` (chart values.yaml, default
+    true), the Helm-hook Jobs that share `waitForAlloyRemoval.resources`. Checked against the real
+    chart's render in tests/policy/test_rules_model_the_charts.py.
+    """
     collectors = _dig(values, "collectors")
     for collector, block in collectors.items() if _is_map(collectors) else []:
         yield f"collectors.{collector}.alloy.resources", _dig(block, "alloy", "resources")
+        reloader = _dig(block, "configReloader")
+        if _enabled(reloader, "enabled", True):
+            yield f"collectors.{collector}.configReloader.resources", _dig(reloader, "resources")
     services = _dig(values, "telemetryServices")
     for service, block in services.items() if _is_map(services) else []:
         if _is_map(block) and block.get("deploy") is True:
             path = TELEMETRY_RESOURCES.get(service, ("resources",))
             yield f"telemetryServices.{service}.{'.'.join(path)}", _dig(block, *path)
     operator = _dig(values, "alloy-operator")
-    if _dig(operator, "deploy") is not False:  # the chart deploys the Alloy Operator by default
+    if _enabled(operator, "deploy", True):  # the chart deploys the Alloy Operator by default
         yield "alloy-operator.resources", _dig(operator, "resources")
+        if _enabled(_dig(operator, "waitForAlloyRemoval"), "enabled", True):
+            yield (
+                "alloy-operator.waitForAlloyRemoval.resources",
+                _dig(operator, "waitForAlloyRemoval", "resources"),
+            )
+
+
+def _extra_containers(values: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    for field in ("extraContainers", "extraInitContainers"):
+        for index, container in enumerate(_as_list(_dig(values, field))):
+            yield f"{prefix}{field}[{index}].resources", _dig(container, "resources")
+
+
+def _external_secrets_workloads(values: Any) -> Iterator[tuple[str, Any]]:
+    """(values path, resources) of each container the external-secrets chart deploys.
+
+    The controller (`resources`, unless `createOperator: false`), the webhook and the cert
+    controller (`webhook.create`, `certController.create`, both default true), the optional
+    bitwarden-sdk-server subchart (`bitwarden-sdk-server.enabled`, default false), and any extra
+    containers. Source: deploy/charts/external-secrets/values.yaml of external-secrets/external-secrets
+    (chart 2.9.0 at the commit read; the same keys since the 0.9 charts).
+    """
+    if _enabled(values, "createOperator", True):
+        yield "resources", _dig(values, "resources")
+        yield from _extra_containers(values, "")
+    for component in ("webhook", "certController"):
+        block = _dig(values, component)
+        if _enabled(block, "create", True):
+            yield f"{component}.resources", _dig(block, "resources")
+            yield from _extra_containers(block, f"{component}.")
+    if _enabled(_dig(values, "bitwarden-sdk-server"), "enabled", False):
+        yield "bitwarden-sdk-server.resources", _dig(values, "bitwarden-sdk-server", "resources")
+
+
+# Charts whose containers the pack can find in the values. A release of any other chart is refused
+# by the resources rule until its workloads are added here.
+CHART_WORKLOADS: dict[str, Callable[[Any], Iterator[tuple[str, Any]]]] = {
+    "k8s-monitoring": _k8s_monitoring_workloads,
+    "external-secrets": _external_secrets_workloads,
+}
 
 
 def container_resources(resource_type: str, props: Props, name: str = "") -> list[str]:
-    """Containers (with an image) and k8s-monitoring workloads set cpu/memory requests and limits."""
+    """Containers (with an image) and Helm charts' workloads set cpu/memory requests and limits."""
     label = _label(resource_type, props, name)
     found = []
     if resource_type in POD_SPEC_PATHS:
@@ -436,8 +680,15 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
                 if missing:
                     who = container.get("name") or f"{field}[{index}]"
                     found.append(f"{label}: container {who!r} has no resources {', '.join(missing)}")
-    elif resource_type in (HELM_RELEASE, HELM_CHART_V4) and _is_k8s_monitoring(props):
-        for path, resources in _k8s_monitoring_workloads(props.get("values")):
+    elif resource_type in (HELM_RELEASE, HELM_CHART_V4):
+        chart = _chart_name(props)
+        workloads = CHART_WORKLOADS.get(chart)
+        if workloads is None:
+            return [
+                f"{label}: the pack does not know where chart {chart!r} sets its containers' resources; "
+                "add its workloads to CHART_WORKLOADS in policy/rules.py so they are checked"
+            ]
+        for path, resources in workloads(props.get("values")):
             missing = missing_resources(resources)
             if missing:
                 found.append(f"{label}: values.{path} lacks {', '.join(missing)}")
@@ -505,10 +756,17 @@ def _rule(
 RULES: tuple[Rule, ...] = (
     _rule(
         "no-literal-credentials",
-        "Credentials in Secrets, Secrets Manager values and Helm values are secret Outputs, never literals.",
-        {K8S_SECRET, HELM_RELEASE, HELM_CHART_V4, AWS_SECRET_VERSION},
+        "Credentials in Secrets and Secrets Manager values are secret Outputs; Helm values and "
+        "container env carry none.",
+        {K8S_SECRET, HELM_RELEASE, HELM_CHART_V4, AWS_SECRET_VERSION, *POD_SPEC_PATHS},
         literal_credentials,
         partial(literal_credentials, secrets_visible=False),
+    ),
+    _rule(
+        "external-secrets-name-their-keys",
+        "ExternalSecrets name the secrets they copy: no dataFrom.find that matches every secret.",
+        EXTERNAL_SECRETS,
+        external_secret_scope,
     ),
     _rule(
         "web-identity-trust-pins-sub-and-aud",
@@ -521,6 +779,12 @@ RULES: tuple[Rule, ...] = (
         "IAM policies name exact actions, and exact resources wherever the action supports them.",
         IAM_POLICY_TYPES | {IAM_ROLE},
         least_privilege,
+    ),
+    _rule(
+        "iam-managed-policies-allow-listed",
+        "Only the AWS-managed policies the stack needs are attached (no AdministratorAccess & co.).",
+        set(POLICY_ATTACHMENTS),
+        managed_policy_attachments,
     ),
     _rule(
         "helm-chart-version-pinned",

@@ -13,7 +13,7 @@ import pulumi
 import yaml
 from pulumi.runtime import settings
 
-from builders.config import ALERT_DESTINATION_KEYS, PROJECT, SECRETS
+from builders.config import ALERT_DESTINATION_KEYS, PROJECT, SECRETS, ConfigError
 from tools.mocks import PlaceholderMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,11 +65,13 @@ def stack_file_config(stack: str, path: Path | None = None) -> tuple[dict[str, s
     values and required secret settings the file leaves out are given placeholder values, marked
     secret. What else a user must set before `pulumi up` gets a placeholder too: with alerting on and
     no alert destination, `alertEmailAddresses` = [PLACEHOLDER_ALERT_EMAIL].
+    A file that is not a stack file (unreadable, not YAML, `config:` not a mapping) is one
+    `ConfigError` naming it, as the CLI refuses it before the program runs.
     """
-    document = yaml.safe_load((path or ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    document = _stack_document(path or ROOT / f"Pulumi.{stack}.yaml")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in document.items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[full], secret_keys = PLACEHOLDER_SECRET, [*secret_keys, full]
@@ -95,6 +97,32 @@ def supplied_by_synth(config: Mapping[str, str]) -> dict[str, str]:
     return {
         key: placeholders[value] or value for key, value in sorted(config.items()) if value in placeholders
     }
+
+
+def _stack_document(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a stack file (empty when the file has none)."""
+
+    def refused(why: str) -> ConfigError:
+        return ConfigError(f"Invalid stack file {path}:\n  - {why}")
+
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise refused(f"cannot be read ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        raise refused(f"is not valid YAML ({str(err).splitlines()[0]})") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise refused(f"must be a mapping with a `config:` mapping, not a {type(document).__name__}")
+    config = document.get("config")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise refused(f"config = {json.dumps(config)}: must be a mapping of settings (key: value)")
+    if not all(isinstance(key, str) for key in config):
+        raise refused("config: every setting name must be a string")
+    return config
 
 
 def cli_text(value: Any) -> str:

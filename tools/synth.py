@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from builders.config import ConfigError
 from builders.k8s_monitoring import node_requests
 from tools.mocks import Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config, supplied_by_synth
@@ -138,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    config, secret_keys = stack_file_config(args.stack, args.stack_file)
     try:
+        config, secret_keys = stack_file_config(args.stack, args.stack_file)
         run = run_to_completion(args.stack, config, secret_keys)
-    except pulumi.RunError as err:
+    except (ConfigError, pulumi.RunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     supplied = supplied_by_synth(config)

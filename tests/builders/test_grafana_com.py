@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -159,28 +158,42 @@ def test_prepare_for_stack_errors_on_a_non_datasource_input() -> None:
         prepare_for_stack(model, {"DS_PROMETHEUS": "u"})
 
 
-# Reproduces the pins from a clone of the source project (the pins' provenance, see the module
-# docstring): DOTDC_DASHBOARDS_GIT=/path/to/grafana-dashboards-kubernetes(.git). Skipped otherwise;
-# tests never fetch anything.
-SOURCE_FILES = {
-    15757: "dashboards/k8s-views-global.json",
-    15758: "dashboards/k8s-views-namespaces.json",
-    15759: "dashboards/k8s-views-nodes.json",
-    15760: "dashboards/k8s-views-pods.json",
-}
+# The pinned revisions themselves, as test data: ../shared/dashboards/ holds each dashboard at the
+# commit its pin names (README there), or PINNED_DASHBOARDS=<dir> names another copy. Skipped only
+# where neither exists; a PINNED_DASHBOARDS that does not exist fails.
+PINNED_ENV = "PINNED_DASHBOARDS"
+SHARED_DASHBOARDS = Path(__file__).resolve().parents[2].parent / "shared" / "dashboards"
+
+
+def pinned_dashboards() -> Path:
+    configured = os.environ.get(PINNED_ENV)
+    if configured:
+        if not Path(configured).is_dir():
+            pytest.fail(f"{PINNED_ENV}={configured} does not exist")
+        return Path(configured)
+    if not SHARED_DASHBOARDS.is_dir():
+        pytest.skip(f"no pinned dashboards: {SHARED_DASHBOARDS} is absent and {PINNED_ENV} is not set")
+    return SHARED_DASHBOARDS
 
 
 @pytest.mark.parametrize("pin", PREBUILT_DASHBOARDS, ids=lambda d: str(d.gnet_id))
-def test_pins_match_the_source_project(pin: PrebuiltDashboard) -> None:
-    git_dir = os.environ.get("DOTDC_DASHBOARDS_GIT")
-    if not git_dir:
-        pytest.skip("DOTDC_DASHBOARDS_GIT not set")
-    commit = pin.source.split("commit ")[1].split()[0]
-    raw = subprocess.run(
-        ["git", "--git-dir", git_dir, "show", f"{commit}:{SOURCE_FILES[pin.gnet_id]}"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    assert json.loads(raw)["version"] == pin.revision  # the maintainer's version == revision convention
-    assert json.loads(raw)["title"] == pin.title
+def test_pins_match_the_pinned_dashboards(pin: PrebuiltDashboard) -> None:
+    directory = pinned_dashboards()
+    (path,) = directory.glob(f"{pin.gnet_id}-*.json")
+    raw = path.read_bytes()
+    model = json.loads(raw)
+    assert model["version"] == pin.revision  # the maintainer's version == revision convention
+    assert model["title"] == pin.title
     assert content_sha256(raw) == pin.sha256
+    # The README beside them names the commit each was taken from: the one the pin cites.
+    commit = pin.source.split("commit ")[1].split()[0]
+    rows = [
+        line for line in (directory / "README.md").read_text().splitlines() if f"| {pin.gnet_id} |" in line
+    ]
+    assert len(rows) == 1 and f"| {pin.revision} | {commit} |" in rows[0]
+
+
+def test_the_pinned_dashboards_path_is_not_silently_ignored(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(PINNED_ENV, str(tmp_path / "missing"))
+    with pytest.raises(pytest.fail.Exception, match="does not exist"):
+        pinned_dashboards()

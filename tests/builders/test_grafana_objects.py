@@ -75,7 +75,7 @@ def test_long_names_are_cut_with_a_hash_of_the_whole() -> None:
     assert grafana_uid("a b", "c.d") == "a_b-c_d"  # characters Grafana refuses become '_'
 
 
-@pytest.mark.parametrize("cluster", ["Edge_1", "", "-x", "x" * 64])
+@pytest.mark.parametrize("cluster", ["Edge_1", "", "-x", "x" * 64, "llm-judge-local\n"])
 def test_a_cluster_name_that_is_no_dns_label_is_refused(cluster: str) -> None:
     with pytest.raises(ValueError, match="DNS-1123"):
         folder_uid(cluster)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from builders.iam import (
     CLOUDWATCH_READ_ACTIONS,
+    ROLE_NAME_MAX,
     ServiceAccountRef,
     cloudwatch_metrics_read_policy,
     issuer_host,
+    role_name,
     secret_read_policy,
     web_identity_trust_policy,
 )
@@ -50,3 +54,31 @@ def test_secret_policy_is_scoped_to_the_secret_and_its_key():
     assert decrypt["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
     }
+
+
+# --- role names: unique and at most 64 characters, whatever the cluster name ----------------------
+
+SUFFIXES = ("alloy-metrics", "external-secrets", "ebs-csi-driver", "nodes")
+
+
+def test_role_names_that_fit_are_left_as_they_are():
+    # A changed name replaces the role: names of today's clusters must not move.
+    assert role_name("llm-judge-eks-prod", "external-secrets") == "llm-judge-eks-prod-external-secrets"
+    assert len(role_name("c" * 47, "external-secrets")) == ROLE_NAME_MAX  # exactly 64: unchanged
+    assert role_name("c" * 47, "external-secrets") == "c" * 47 + "-external-secrets"
+
+
+@pytest.mark.parametrize("length", [48, 50, 55, 60, 63])
+def test_long_cluster_names_give_distinct_names_within_the_limit(length):
+    cluster = "c" * length
+    names = [role_name(cluster, suffix) for suffix in SUFFIXES]
+    assert all(len(name) <= ROLE_NAME_MAX for name in names)
+    assert len(set(names)) == len(names)
+    assert all(name.endswith(f"-{suffix}") for name, suffix in zip(names, SUFFIXES, strict=True))
+    assert all(re.fullmatch(r"[\w+=,.@-]{1,64}", name) for name in names)  # IAM's RoleName pattern
+
+
+def test_two_long_cluster_names_sharing_a_prefix_stay_apart():
+    first, second = "x" * 62 + "a", "x" * 62 + "b"
+    assert role_name(first, "nodes") != role_name(second, "nodes")
+    assert role_name(first, "nodes") == role_name(first, "nodes")  # stable across runs

@@ -80,7 +80,12 @@ def test_endpoint_follows_the_namespace():
     run = start(namespace="judge-staging")
 
     def check(run):
-        for patch in by_type(run, DEPLOYMENT_PATCH):
+        patches = by_type(run, DEPLOYMENT_PATCH)
+        # One patch per service first: a loop over no patches at all would prove nothing.
+        assert sorted(p.inputs["metadata"]["name"] for p in patches) == sorted(
+            s.name for s in DEFAULT_SERVICES
+        )
+        for patch in patches:
             assert patch.inputs["metadata"]["namespace"] == "judge-staging"
             assert ".judge-staging.svc.cluster.local:4318" in env_of(patch)["OTEL_EXPORTER_OTLP_ENDPOINT"]
 
@@ -128,8 +133,14 @@ def test_no_scrape_annotations_without_autodiscovery():
     run = start(features='{"annotationAutodiscovery": false}')
 
     def check(run):
-        for patch in by_type(run, DEPLOYMENT_PATCH):
+        patches = by_type(run, DEPLOYMENT_PATCH)
+        # The services are still patched (their OTel env), only without the scrape annotations.
+        assert sorted(p.inputs["metadata"]["name"] for p in patches) == sorted(
+            s.name for s in DEFAULT_SERVICES
+        )
+        for patch in patches:
             assert "metadata" not in patch.inputs["spec"]["template"]
+            assert env_of(patch)["OTEL_SERVICE_NAME"] == patch.inputs["metadata"]["name"]
 
     return settled(run, check)
 

@@ -154,16 +154,23 @@ def test_helm_values_referencing_a_secret_pass() -> None:
     assert literal_credentials(RELEASE, _release(values), "k8s-monitoring-release") == []
 
 
-def test_helm_values_with_literal_credentials_are_refused() -> None:
+def test_helm_values_with_credentials_are_refused_secret_or_not() -> None:
     values = {
         "destinations": {"m": {"auth": {"type": "basic", "username": "123", "password": "glc_abc"}}},
+        # A secret Output in Helm values still lands in the release Secret, readable by `helm get values`.
         "grafana": {"adminPassword": "hunter2", "apiKey": SECRET_MARKER},
         "list": [{"token": "abc"}],
     }
-    found = literal_credentials(RELEASE, _release(values), "rel")
-    paths = sorted(re.findall(r"values\.(\S+) is", " ".join(found)))
-    assert paths == ["destinations.m.auth.password", "grafana.adminPassword", "list.0.token"]
-    assert all("reference a Kubernetes Secret" in f for f in found)
+    for secrets_visible in (True, False):  # the same on the synth and live
+        found = literal_credentials(RELEASE, _release(values), "rel", secrets_visible=secrets_visible)
+        paths = sorted(re.findall(r"values\.(\S+) holds a credential", " ".join(found)))
+        assert paths == [
+            "destinations.m.auth.password",
+            "grafana.adminPassword",
+            "grafana.apiKey",
+            "list.0.token",
+        ]
+        assert all("reference a Kubernetes Secret" in f for f in found)
 
 
 def test_secrets_manager_secret_string() -> None:
@@ -174,6 +181,89 @@ def test_secrets_manager_secret_string() -> None:
     assert literal_credentials(version, live, "v", secrets_visible=False)
     real = {"secretString": json.dumps({"GRAFANA_CLOUD_API_KEY": "glc_real"})}
     assert literal_credentials(version, real, "v", secrets_visible=False) == []
+
+
+def test_env_list_entries_count_as_their_name() -> None:
+    values = {
+        "alloy": {
+            "extraEnv": [{"name": "API_TOKEN", "value": "abc"}, {"name": "LOG_LEVEL", "value": "info"}]
+        },
+        "env": [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}],
+    }
+    found = literal_credentials(RELEASE, _release(values), "rel")
+    assert len(found) == 1 and "values.alloy.extraEnv.0.API_TOKEN holds a credential" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "attributes"),
+    [
+        ('basic_auth {\n  username = "1"\n  password = "hunter2"\n}', ["password"]),
+        ("bearer_token = `raw-token-literal`", ["bearer_token"]),
+        ('password = remote.kubernetes.secret.creds.data["KEY"]', []),
+        ('password = sys.env("PASSWORD")', []),
+        ('password_file = "/run/secrets/password"', []),
+        ('password = ""', []),
+        ('name = "secret"\nsecret_name = "creds"', []),
+    ],
+)
+def test_alloy_config_literals(text: str, attributes: list[str]) -> None:
+    assert rules.alloy_literal_credentials(text) == attributes
+
+
+def test_annotation_and_label_keys_are_not_settings() -> None:
+    values = {
+        "controller": {
+            "podAnnotations": {"secret.reloader.stakater.com/reload": "creds", "checksum/secret": "abc"},
+            "podLabels": {"token-rotation": "weekly"},
+        },
+        "serviceAccount": {"annotations": {"vault.hashicorp.com/agent-inject-token": "true"}},
+    }
+    assert literal_credentials(RELEASE, _release(values), "rel") == []
+
+
+def test_container_env_with_a_credential_is_refused_secret_or_not() -> None:
+    for value in ("sk-live", SECRET_MARKER):
+        kind, props = _deployment({"name": "app", "env": [{"name": "OPENAI_API_KEY", "value": value}]})
+        found = literal_credentials(kind, props, "web")
+        assert len(found) == 1 and "container 'app' env OPENAI_API_KEY holds a credential" in found[0]
+    kind, props = _deployment({"name": "app", "env": [{"name": "OTEL_SERVICE_NAME", "value": "app"}]})
+    assert literal_credentials(kind, props, "web") == []
+
+
+EXTERNAL = "kubernetes:external-secrets.io/v1:ExternalSecret"
+
+
+@pytest.mark.parametrize(
+    "find",
+    [
+        {},
+        {"name": {"regexp": ".*"}},
+        {"name": {"regexp": "grafana"}},
+        {"name": {"regexp": "^.*"}},
+        {"path": "/"},
+    ],
+)
+def test_a_find_that_matches_every_secret_is_refused(find: dict[str, Any]) -> None:
+    props = {"metadata": {"name": "all"}, "spec": {"dataFrom": [{"find": find}]}}
+    found = rules.external_secret_scope(EXTERNAL, props, "es")
+    assert len(found) == 1 and "spec.dataFrom[0].find matches every secret" in found[0]
+    cluster_wide = {"spec": {"externalSecretSpec": {"dataFrom": [{"find": find}]}}}
+    assert rules.external_secret_scope(
+        "kubernetes:external-secrets.io/v1:ClusterExternalSecret", cluster_wide
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"find": {"path": "llm-judge/"}},
+        {"find": {"tags": {"team": "llm-judge"}}},
+        {"find": {"name": {"regexp": "^llm-judge/"}}},
+        {"extract": {"key": "llm-judge/grafana-cloud-credentials"}},
+    ],
+)
+def test_a_narrowed_find_or_an_extract_passes(source: dict[str, Any]) -> None:
+    assert rules.external_secret_scope(EXTERNAL, {"spec": {"dataFrom": [source]}}, "es") == []
 
 
 # --- (b) IRSA trust policies (JSON strings, as the eks stack passes them) ----------------------
@@ -320,6 +410,70 @@ def test_statement_as_a_single_object() -> None:
     assert len(least_privilege(POLICY, {"policy": document})) == 2
 
 
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        "arn:aws:secretsmanager:*:123456789012:secret:llm-judge/grafana-cloud-AbCdEf",
+        "arn:aws:iam::123456789012:role/*",
+        "arn:aws:s3:::bucket/*",
+    ],
+)
+def test_wildcards_inside_arns_are_refused(resource: str) -> None:
+    policy = _policy(
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [SECRET_ARN, resource]}
+    )
+    found = least_privilege(ROLE_POLICY, {"policy": policy}, "p")
+    assert len(found) == 1 and f"Resource ['{resource}'] match every resource" in found[0]
+
+
+def test_the_random_suffix_placeholder_is_no_wildcard() -> None:
+    policy = _policy(
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": SECRET_ARN[:-6] + "??????"}
+    )
+    assert least_privilege(ROLE_POLICY, {"policy": policy}, "p") == []
+
+
+ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        (ATTACH, {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+        (ATTACH, {"policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+        (ATTACH, {"policyArn": "arn:aws:iam::123456789012:policy/made-elsewhere"}),
+        ("aws:iam/policyAttachment:PolicyAttachment", {"policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}),
+        (ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/PowerUserAccess"]}),
+        (
+            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            {"policyArns": ["arn:aws-cn:iam::aws:policy/AdministratorAccess"]},
+        ),
+    ],
+)
+def test_managed_policies_beyond_the_allow_list_are_refused(type_: str, props: dict[str, Any]) -> None:
+    found = rules.managed_policy_attachments(type_, props, "a")
+    assert len(found) == 1 and "are not among the managed policies this stack needs" in found[0]
+
+
+def test_the_stacks_managed_policies_pass_in_every_partition() -> None:
+    for arn in sorted(rules.ALLOWED_MANAGED_POLICIES):
+        for partition in ("aws", "aws-cn", "aws-us-gov"):
+            props = {"policyArn": arn.replace("arn:aws:", f"arn:{partition}:")}
+            assert rules.managed_policy_attachments(ATTACH, props, "a") == []
+    assert rules.managed_policy_attachments(ROLE, {"assumeRolePolicy": "{}"}, "r") == []  # none attached
+
+
+def test_allowed_managed_policies_are_the_builders_and_pulumi_eks_ones() -> None:
+    from builders.iam import EBS_CSI_MANAGED_POLICY, NODE_MANAGED_POLICIES
+
+    assert {
+        EBS_CSI_MANAGED_POLICY,
+        *NODE_MANAGED_POLICIES,
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+    } == rules.ALLOWED_MANAGED_POLICIES
+
+
 # --- (d) chart versions ------------------------------------------------------------------------
 
 
@@ -386,15 +540,19 @@ def test_pods_and_init_containers() -> None:
 def _monitoring_values() -> dict[str, Any]:
     return {
         "collectors": {
-            "alloy-metrics": {"alloy": {"resources": RESOURCES}, "presets": ["clustered", "statefulset"]},
-            "alloy-logs": {"alloy": {"resources": RESOURCES}},
+            "alloy-metrics": {
+                "alloy": {"resources": RESOURCES},
+                "configReloader": {"resources": RESOURCES},
+                "presets": ["clustered", "statefulset"],
+            },
+            "alloy-logs": {"alloy": {"resources": RESOURCES}, "configReloader": {"enabled": False}},
         },
         "telemetryServices": {
             "kube-state-metrics": {"deploy": True, "resources": RESOURCES},
             "opencost": {"deploy": True, "opencost": {"exporter": {"resources": RESOURCES}}},
             "kepler": {"deploy": False},
         },
-        "alloy-operator": {"resources": RESOURCES},
+        "alloy-operator": {"resources": RESOURCES, "waitForAlloyRemoval": {"resources": RESOURCES}},
     }
 
 
@@ -408,8 +566,11 @@ def test_k8s_monitoring_workloads_without_resources_are_refused() -> None:
     del values["telemetryServices"]["opencost"]["opencost"]["exporter"]["resources"]
     values["telemetryServices"]["node-exporter"] = {"deploy": True}
     values["alloy-operator"] = {}
+    del values["collectors"]["alloy-metrics"]["configReloader"]
     found = container_resources(RELEASE, _release(values), "rel")
+    all_four = "requests.cpu, requests.memory, limits.cpu, limits.memory"
     assert found == [
+        f"Release 'rel': values.collectors.alloy-metrics.configReloader.resources lacks {all_four}",
         "Release 'rel': values.collectors.alloy-logs.alloy.resources lacks limits.cpu, limits.memory",
         "Release 'rel': values.telemetryServices.opencost.opencost.exporter.resources lacks "
         "requests.cpu, requests.memory, limits.cpu, limits.memory",
@@ -417,16 +578,50 @@ def test_k8s_monitoring_workloads_without_resources_are_refused() -> None:
         "requests.cpu, requests.memory, limits.cpu, limits.memory",
         "Release 'rel': values.alloy-operator.resources lacks "
         "requests.cpu, requests.memory, limits.cpu, limits.memory",
+        f"Release 'rel': values.alloy-operator.waitForAlloyRemoval.resources lacks {all_four}",
     ]
 
 
-def test_other_charts_values_are_not_read_as_k8s_monitoring() -> None:
+def _eso_values() -> dict[str, Any]:
+    return {
+        "resources": RESOURCES,
+        "webhook": {"resources": RESOURCES},
+        "certController": {"resources": RESOURCES},
+    }
+
+
+def test_each_chart_is_read_with_its_own_model() -> None:
+    # k8s-monitoring's collectors mean nothing to external-secrets, and the other way round.
     assert (
-        container_resources(RELEASE, _release({"collectors": {"x": {}}}, chart="external-secrets"), "eso")
+        container_resources(RELEASE, _release(_eso_values(), version="2.10.0", chart="external-secrets"), "e")
         == []
     )
+    eso_in_k8s_monitoring_shape = {"collectors": {"x": {"alloy": {"resources": RESOURCES}}}}
+    found = container_resources(RELEASE, _release(eso_in_k8s_monitoring_shape, chart="external-secrets"), "e")
+    assert [f.split(": values.")[1].split(" lacks")[0] for f in found] == [
+        "resources",
+        "webhook.resources",
+        "certController.resources",
+    ]
     oci = _release({"collectors": {"x": {}}}, chart="oci://ghcr.io/grafana/helm-charts/k8s-monitoring")
     assert container_resources(RELEASE, oci, "r")
+
+
+def test_external_secrets_components_turned_off_need_no_resources() -> None:
+    values = {"resources": RESOURCES, "webhook": {"create": False}, "certController": {"create": False}}
+    assert container_resources(RELEASE, _release(values, chart="external-secrets"), "e") == []
+    values["bitwarden-sdk-server"] = {"enabled": True}
+    values["extraContainers"] = [{"name": "sidecar", "image": "x"}]
+    found = container_resources(RELEASE, _release(values, chart="external-secrets"), "e")
+    assert [f.split(": values.")[1].split(" lacks")[0] for f in found] == [
+        "extraContainers[0].resources",
+        "bitwarden-sdk-server.resources",
+    ]
+
+
+def test_a_chart_the_pack_has_no_model_of_is_refused() -> None:
+    found = container_resources(RELEASE, _release({"resources": RESOURCES}, chart="ingress-nginx"), "n")
+    assert found and "chart 'ingress-nginx'" in found[0] and "CHART_WORKLOADS" in found[0]
 
 
 # --- (f) Grafana Cloud scopes ----------------------------------------------------------------------
@@ -541,7 +736,7 @@ def test_live_pack_sees_secrets_as_plaintext_and_enforces_rules() -> None:
         assert analyze(SECRET, {"stringData": {"API_KEY": {**SECRET_SIG, "value": "glc_real"}}}) == []
         placeholder = {"stringData": {"API_KEY": {**SECRET_SIG, "value": "changeme"}}}
         assert analyze(SECRET, placeholder) == [("no-literal-credentials", mandatory)]
-        assert analyze(RELEASE, _release({"alloy-operator": {"resources": RESOURCES}}, version="^4")) == [
+        assert analyze(RELEASE, _release(_monitoring_values(), version="^4")) == [
             ("helm-chart-version-pinned", mandatory)
         ]
     finally:

@@ -65,11 +65,13 @@ def test_the_rules_saw_the_resources_they_guard(synthesized: tuple[str, list[Any
     types = {record["type"] for record in records}
     expected = {"kubernetes:helm.sh/v3:Release", "grafana:cloud/accessPolicy:AccessPolicy"}
     expected |= {
-        "local": {"kubernetes:core/v1:Secret"},
+        "local": {"kubernetes:core/v1:Secret", "kubernetes:apps/v1:DeploymentPatch"},
         "eks": {
             "aws:iam/role:Role",
             "aws:iam/rolePolicy:RolePolicy",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:secretsmanager/secretVersion:SecretVersion",
+            "kubernetes:external-secrets.io/v1:ExternalSecret",
         },
     }[stack]
     assert expected <= types, f"stack {stack} lacks {sorted(expected - types)}"
