@@ -102,6 +102,24 @@ def with_uid(model: Mapping[str, Any], uid: str) -> dict[str, Any]:
     return {**model, "uid": uid}
 
 
+def cluster_copy(model: Mapping[str, Any], uid: str, cluster: str) -> dict[str, Any]:
+    """This cluster's copy of a dashboard model: under `uid`, and opening on `cluster` wherever it has
+    a `cluster` template variable (the LLM Judge dashboard; the grafana.com Kubernetes views, whose
+    variable is `label_values(kube_node_info, cluster)`, ../shared/dashboards/15757-k8s-views-global.json).
+    The variable still lists every cluster; only where it opens changes."""
+    cluster = _cluster(cluster)
+    copy = with_uid(model, uid)
+    templating = model.get("templating")
+    if isinstance(templating, Mapping) and isinstance(templating.get("list"), list):
+        opening = {"selected": True, "text": cluster, "value": cluster}
+        variables = [
+            {**v, "current": opening} if isinstance(v, Mapping) and v.get("name") == "cluster" else v
+            for v in templating["list"]
+        ]
+        copy["templating"] = {**templating, "list": variables}
+    return copy
+
+
 def rule_uid(cluster: str, key: str) -> str:
     """An alert rule's uid: its key (the runbook anchor, the same in every cluster) and the cluster."""
     return grafana_uid(key, _cluster(cluster))

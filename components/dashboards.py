@@ -14,7 +14,7 @@ import pulumiverse_grafana as grafana
 
 from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
-from builders.grafana_objects import OVERVIEW_DASHBOARD, dashboard_uid, prebuilt_dashboard_uid, with_uid
+from builders.grafana_objects import OVERVIEW_DASHBOARD, cluster_copy, dashboard_uid, prebuilt_dashboard_uid
 from dynamic.grafana_com_dashboard import GrafanaComDashboard
 
 
@@ -43,9 +43,17 @@ class Dashboards(pulumi.ComponentResource):
             folder=args.folder_uid,
             config_json=data_sources.apply(
                 lambda ds: json.dumps(
-                    with_uid(
-                        llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues, args.roles),
+                    cluster_copy(
+                        llm_judge_dashboard(
+                            ds,
+                            args.services,
+                            args.namespace,
+                            args.sqs_queues,
+                            args.roles,
+                            cluster=args.cluster_name,
+                        ),
                         dashboard_uid(args.cluster_name, OVERVIEW_DASHBOARD),
+                        args.cluster_name,
                     )
                 )
             ),
@@ -64,7 +72,7 @@ class Dashboards(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             model = pulumi.Output.all(source.model_json, data_sources).apply(
-                _prebuilt_config(prebuilt_dashboard_uid(args.cluster_name, pinned.gnet_id))
+                _prebuilt_config(prebuilt_dashboard_uid(args.cluster_name, pinned.gnet_id), args.cluster_name)
             )
             dashboard = grafana.oss.Dashboard(
                 f"{name}-{pinned.gnet_id}",
@@ -78,14 +86,15 @@ class Dashboards(pulumi.ComponentResource):
         self.register_outputs({"urls": self.urls})
 
 
-def _prebuilt_config(uid: str) -> Callable[[list[Any]], str]:
-    """(downloaded model JSON, DataSources) -> the dashboard's config_json: inputs resolved, under `uid`."""
+def _prebuilt_config(uid: str, cluster: str) -> Callable[[list[Any]], str]:
+    """(downloaded model JSON, DataSources) -> the dashboard's config_json: inputs resolved, this
+    cluster's copy (`uid`, opening on `cluster`)."""
 
     def config(resolved: list[Any]) -> str:
         model_json, ds = resolved
         prepared = prepare_for_stack(
             json.loads(model_json), {"DS_PROMETHEUS": ds.prometheus_uid, "DS_LOKI": ds.loki_uid}
         )
-        return json.dumps(with_uid(prepared, uid))
+        return json.dumps(cluster_copy(prepared, uid, cluster))
 
     return config

@@ -75,6 +75,19 @@ PLACEHOLDER_GRAFANA_COM_DASHBOARD = {
     "title": "placeholder dashboard (offline synth: grafana.com is not contacted)",
     "__inputs": [{"name": "DS_PROMETHEUS", "type": "datasource", "pluginId": "prometheus"}],
     "panels": [{"type": "timeseries", "datasource": {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}}],
+    # The pinned Kubernetes views each have a `cluster` variable of this shape, opening on nothing
+    # (../shared/dashboards/15757-k8s-views-global.json `templating.list`).
+    "templating": {
+        "list": [
+            {
+                "name": "cluster",
+                "type": "query",
+                "current": {},
+                "datasource": {"type": "prometheus", "uid": "${DS_PROMETHEUS}"},
+                "query": {"qryType": 1, "query": "label_values(kube_node_info,cluster)"},
+            }
+        ]
+    },
 }
 
 

@@ -23,7 +23,7 @@ def promql(expr: str) -> str:
 
 @pytest.mark.parametrize("queues", [(), ("inference_queue",)], ids=["local", "eks"])
 def test_every_prometheus_panel_uses_produced_metrics(queues):
-    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", queues)
+    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", queues, cluster="c1")
     catalog = pipeline_catalog(sqs=bool(queues))
     expressions = [promql(expr) for uid, expr in dashboard_expressions(model) if uid == DS.prometheus_uid]
     assert expressions, "the dashboard has Prometheus panels"
@@ -72,7 +72,9 @@ def _targets(model: dict) -> dict[tuple[str, str], str]:
 
 
 def test_5xx_panels_select_status_5xx_and_only_those_panels_filter_on_status():
-    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", ("inference_queue",))
+    model = llm_judge_dashboard(
+        DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", ("inference_queue",), cluster="c1"
+    )
     targets = _targets(model)
     five_xx = ("Re", "5..")  # Prometheus anchors regex matchers: 500-599, three characters
     assert _status_matchers(targets[("HTTP 5xx rate by service", "{{job}}")]) == [five_xx]

@@ -10,6 +10,7 @@ import pytest
 
 from builders.grafana_objects import (
     OVERVIEW_DASHBOARD,
+    cluster_copy,
     contact_point_name,
     dashboard_uid,
     folder_title,
@@ -94,3 +95,30 @@ def test_with_uid_replaces_a_models_uid_and_refuses_an_invalid_one() -> None:
     assert model["uid"] == "k8s_views_global"  # the argument is not modified
     with pytest.raises(ValueError, match="not a Grafana uid"):
         with_uid(model, "x" * 41)
+
+
+def test_a_cluster_copy_opens_its_cluster_variable_on_the_cluster() -> None:
+    # The shape of the pinned Kubernetes views' variables (../shared/dashboards/15757-k8s-views-global.json).
+    variables = [
+        {"name": "datasource", "type": "datasource", "current": {}},
+        {
+            "name": "cluster",
+            "type": "query",
+            "current": {},
+            "query": {"query": "label_values(kube_node_info,cluster)"},
+        },
+        {"name": "namespace", "type": "query", "current": {}},
+    ]
+    model = {"uid": "k8s_views_global", "templating": {"list": variables}, "panels": []}
+    copy = cluster_copy(model, "grafana-com-15757-c1", "c1")
+    assert copy["uid"] == "grafana-com-15757-c1"
+    assert [v["current"] for v in copy["templating"]["list"]] == [
+        {},
+        {"selected": True, "text": "c1", "value": "c1"},
+        {},
+    ]
+    assert copy["templating"]["list"][1]["query"] == variables[1]["query"]
+    assert variables[1]["current"] == {}  # the argument is not modified
+    assert cluster_copy({"panels": []}, "u", "c1") == {"panels": [], "uid": "u"}  # no variables: uid only
+    with pytest.raises(ValueError, match="DNS-1123"):
+        cluster_copy(model, "u", "C1")

@@ -49,7 +49,18 @@ def test_the_lint_sees_a_match_call(tmp_path):
         lambda: cloudwatch.validate_queue_name("inference_queue\n"),
         lambda: cloudwatch.validate_region("us-east-1\n"),
         lambda: llm_judge_dashboard(
-            DataSources("p", "l", "t"), ["gateway-service", "inference-service", "redis-service"], "ns\n", []
+            DataSources("p", "l", "t"),
+            ["gateway-service", "inference-service", "redis-service"],
+            "ns\n",
+            [],
+            cluster="c1",
+        ),
+        lambda: llm_judge_dashboard(
+            DataSources("p", "l", "t"),
+            ["gateway-service", "inference-service", "redis-service"],
+            "ns",
+            [],
+            cluster="c1\n",
         ),
     ],
 )

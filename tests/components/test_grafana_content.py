@@ -190,13 +190,18 @@ def test_dashboards_use_the_stacks_data_source_uids_and_the_folder():
         custom = json.loads(dashboards["dashboards-llm-judge"].inputs["configJson"])
         # This cluster's copy: its uid is not the folder's (they share Grafana's uid space).
         assert custom["uid"] == f"llm-judge-overview-{CLUSTER}"
+        (cluster_variable,) = [v for v in custom["templating"]["list"] if v["name"] == "cluster"]
+        assert cluster_variable["current"]["value"] == CLUSTER
         assert PROM_UID in json.dumps(custom) and "placeholder-logs" in json.dumps(custom)
         for pinned in dashboards_for_stack("local"):
             model = dashboards[f"dashboards-{pinned.gnet_id}"].inputs["configJson"]
             assert "${DS_PROMETHEUS}" not in model and PROM_UID in model
             assert "__inputs" not in json.loads(model)
-            # The downloaded model's own uid (placeholder-gnet-<id> under mocks) is replaced.
+            # The downloaded model's own uid (placeholder-gnet-<id> under mocks) is replaced, and its
+            # `cluster` variable opens on this stack's cluster.
             assert json.loads(model)["uid"] == f"grafana-com-{pinned.gnet_id}-{CLUSTER}"
+            (variable,) = json.loads(model)["templating"]["list"]
+            assert variable["current"] == {"selected": True, "text": CLUSTER, "value": CLUSTER}
         assert all(d.inputs["folder"] == FOLDER_UID for d in dashboards.values())
         (folder,) = by_type(run, FOLDER)
         assert (folder.inputs["uid"], folder.inputs["title"]) == (FOLDER_UID, f"LLM Judge ({CLUSTER})")

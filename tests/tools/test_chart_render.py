@@ -148,6 +148,9 @@ def test_what_the_pipeline_alerts_rely_on(rendered: tuple[Rendered, list[dict[st
     assert "forward_to = [prometheus.remote_write.grafana_cloud_metrics.receiver]" in exporter
     remote_write = _block(receiver, 'prometheus.remote_write "grafana_cloud_metrics"')
     assert f"external_labels = {{\n    {labels}" in remote_write
+    # The pod logs too (the LLM Judge dashboard's log panels select `cluster`).
+    pod_logs = _block(_collector_config(manifests, "alloy-logs"), 'loki.write "grafana_cloud_logs"')
+    assert f"external_labels = {{\n    {labels}" in pod_logs
     # Only Running and ready collector pods are scraped: a Pending one has no `up` at all.
     assert 'regex = coalesce(argument.port_name.value, "metrics") + "@Running@true@false"' in metrics
     assert 'job_label = "integrations/alloy"' in metrics
