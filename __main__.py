@@ -41,6 +41,7 @@ def main() -> dict[str, pulumi.Output]:
             token_policy=config.collector_token,
             cloud_provider=cloud_provider,
             manage_grafana=config.features.alerting or config.features.dashboards,
+            opencost_reader=config.features.cost_metrics,
         ),
     )
 
@@ -101,6 +102,8 @@ def main() -> dict[str, pulumi.Output]:
         "verifyTokenExpiresAt": verification.token_expires_at,
         **cluster.outputs,
     }
+    if cloud.opencost_token_expires_at is not None:
+        outputs["opencostTokenExpiresAt"] = cloud.opencost_token_expires_at
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
@@ -157,7 +160,10 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 services=services,
                 sqs_queues=queues,
                 runbook_base_url=config.runbook_base_url,
-                collector_token_expires_at_epoch=cloud.collector_token_expires_at.apply(epoch_seconds),
+                # The first of the cluster's tokens to expire (the collectors', OpenCost's).
+                collector_token_expires_at_epoch=cloud.cluster_tokens_expire_at.apply(
+                    lambda expiries: min(epoch_seconds(e) for e in expiries)
+                ),
                 prometheus_uid=stack_grafana.data_sources.apply(lambda ds: ds.prometheus_uid),
                 email_addresses=config.alert_email_addresses,
                 slack_webhook_url=secrets.slack_webhook_url,

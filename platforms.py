@@ -167,7 +167,10 @@ def local_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     secret = CredentialsSecret(
         "grafana-cloud-credentials",
         CredentialsSecretArgs(
-            namespace=namespace.name, **credential_values(cloud), k8s_provider=k8s_provider
+            namespace=namespace.name,
+            **credential_values(cloud),
+            opencost_token=cloud.opencost_token,
+            k8s_provider=k8s_provider,
         ),
         after_preflight,
     )
@@ -219,9 +222,10 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             region=eks.region,
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
-            entries=secret_entries(**credential_values(cloud)),
+            entries=secret_entries(**credential_values(cloud), opencost_token=cloud.opencost_token),
             operator_role_arn=operator_role,
-            credentials_version=cloud.collector_token_expires_at,
+            # Changes whenever one of the tokens in the Secret is rotated.
+            credentials_version=cloud.cluster_tokens_expire_at.apply(",".join),
             k8s_provider=k8s_provider,
             aws_provider=aws_provider,
         ),
@@ -308,7 +312,8 @@ def cluster_preflight(
 
 
 def credential_values(cloud: GrafanaCloudStack) -> dict[str, pulumi.Output[str]]:
-    """The credentials Secret's values, from the Grafana Cloud stack and the collectors' token."""
+    """The credentials Secret's values, from the Grafana Cloud stack and the collectors' token
+    (OpenCost's read-only token, `cloud.opencost_token`, goes beside them when there is one)."""
     return {
         "instance_id": cloud.stack_id,
         "token": cloud.collector_token,

@@ -26,8 +26,12 @@ class CredentialKeys:
     prometheus_user: str = "GRAFANA_CLOUD_PROMETHEUS_USER"
     loki_endpoint: str = "GRAFANA_CLOUD_LOKI_ENDPOINT"
     loki_user: str = "GRAFANA_CLOUD_LOKI_USER"
+    # OpenCost's own read-only token (metrics:read), present only while cost metrics are on; the
+    # collectors' token (`token`) only writes. builders/k8s_monitoring.py `_opencost`.
+    opencost_token: str = "GRAFANA_CLOUD_OPENCOST_API_KEY"
 
     def all(self) -> tuple[str, ...]:
+        """The keys every stack's Secret holds (`opencost_token` only with cost metrics)."""
         return (
             self.instance_id,
             self.token,
@@ -51,9 +55,12 @@ def secret_entries(
     prometheus_user: T,
     loki_endpoint: T,
     loki_user: T,
+    opencost_token: T | None = None,
 ) -> dict[str, T]:
-    """The Secret's entries under their key names; works for plain values and Outputs alike."""
-    return {
+    """The Secret's entries under their key names; works for plain values and Outputs alike.
+
+    `opencost_token` (OpenCost's read-only token) is an entry only when there is one."""
+    entries = {
         KEYS.instance_id: instance_id,
         KEYS.token: token,
         KEYS.otlp_endpoint: otlp_endpoint,
@@ -62,3 +69,6 @@ def secret_entries(
         KEYS.loki_endpoint: loki_endpoint,
         KEYS.loki_user: loki_user,
     }
+    if opencost_token is not None:
+        entries[KEYS.opencost_token] = opencost_token
+    return entries

@@ -6,6 +6,7 @@ directly (`builders.credentials`), so the collectors are configured identically 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from builders.credentials import KEYS, SECRET_NAME
@@ -72,12 +73,13 @@ def cluster_secret_store_spec(region: str) -> dict[str, Any]:
     }
 
 
-def external_secret_spec(aws_secret: str) -> dict[str, Any]:
+def external_secret_spec(aws_secret: str, keys: Sequence[str] = KEYS.all()) -> dict[str, Any]:
     """One Secret `grafana-cloud-credentials`, one entry per credentials key, read from the
-    JSON properties of the AWS secret."""
+    JSON properties of the AWS secret: exactly the keys written there (`secret_entries`), since
+    ESO fails the whole sync on a property the secret lacks."""
     return {
         "refreshInterval": REFRESH_INTERVAL,
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
         "target": {"name": SECRET_NAME, "creationPolicy": "Owner"},
-        "data": [{"secretKey": key, "remoteRef": {"key": aws_secret, "property": key}} for key in KEYS.all()],
+        "data": [{"secretKey": key, "remoteRef": {"key": aws_secret, "property": key}} for key in keys],
     }

@@ -10,6 +10,9 @@ class FeatureToggles:
     """Which parts of the pipeline a stack turns on. Config key: `features` (camelCase names)."""
 
     cluster_metrics: bool = True  # kubelet, cAdvisor, kube-state-metrics, node-exporter
+    # eks: the Kubernetes API server's metrics. The chart has no allow list for them: every series
+    # the API servers expose is sent (README "Series bill"); no dashboard or alert here reads them.
+    api_server_metrics: bool = True
     cost_metrics: bool = True  # OpenCost
     cluster_events: bool = True
     pod_logs: bool = True

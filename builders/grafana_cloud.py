@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from builders.features import FeatureToggles
+from builders.verification import VERIFY_POLICY_SUFFIX, VERIFY_SCOPES
 
 # Scopes the collectors may ever be given; anything else is outside this program's job.
 ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
+# OpenCost reads its cost inputs back from the stack's Mimir, which takes `metrics:read`
+# (https://grafana.com/docs/grafana-cloud/security-and-account-management/authentication-and-permissions/access-policies/#scopes).
+# It gets a policy and token of its own holding only that scope, so the collectors' token never
+# reads and OpenCost's never writes (README "Credentials").
+OPENCOST_SCOPES = ("metrics:read",)
+OPENCOST_POLICY_SUFFIX = "-opencost"
 
 
 def collector_scopes(features: FeatureToggles) -> tuple[str, ...]:
@@ -33,6 +40,21 @@ def loki_push_url(logs_url: str) -> str:
 def collector_policy_name(cluster_name: str) -> str:
     """Access-policy names are lowercase, digits and '-' and unique per org."""
     return f"{cluster_name}-alloy-collectors"
+
+
+def opencost_policy_name(cluster_name: str) -> str:
+    return f"{cluster_name}{OPENCOST_POLICY_SUFFIX}"
+
+
+def allowed_scopes(policy_name: str) -> tuple[str, ...]:
+    """The most an access policy of this program may grant, told apart by its name: OpenCost's reads
+    metrics, the verification policy reads this stack's telemetry, every other one (the collectors')
+    only writes telemetry. The policy pack holds each policy to this."""
+    if policy_name.endswith(OPENCOST_POLICY_SUFFIX):
+        return OPENCOST_SCOPES
+    if policy_name.endswith(VERIFY_POLICY_SUFFIX):
+        return VERIFY_SCOPES
+    return ALLOWED_COLLECTOR_SCOPES
 
 
 def stack_data_source_names(stack_slug: str) -> dict[str, str]:

@@ -157,9 +157,9 @@ def _features(spec: MonitoringSpec) -> Values:
     blocks: dict[str, tuple[bool, Values]] = {
         "clusterMetrics": (f.cluster_metrics, _cluster_metrics(spec)),
         # Node Exporter is scraped by hostMetrics in 4.x, not by clusterMetrics.
-        "hostMetrics": (f.cluster_metrics, _host_metrics()),
+        "hostMetrics": (f.cluster_metrics, _host_metrics(spec)),
         "costMetrics": (f.cost_metrics, {"enabled": True, "collector": names.METRICS}),
-        "annotationAutodiscovery": (f.annotation_autodiscovery, _annotation_autodiscovery()),
+        "annotationAutodiscovery": (f.annotation_autodiscovery, _annotation_autodiscovery(spec)),
         "podLogsViaLoki": (f.pod_logs, _pod_logs()),
         "clusterEvents": (f.cluster_events, {"enabled": True, "collector": names.SINGLETON}),
         "applicationObservability": (f.application_observability, _application_observability()),
@@ -171,23 +171,122 @@ def _features(spec: MonitoringSpec) -> Values:
 def _cluster_metrics(spec: MonitoringSpec) -> Values:
     # EKS runs the control plane: the API server is scrapeable, controller-manager and
     # scheduler are not. A local cluster gets none of them to stay small.
-    return {
+    values: Values = {
         "enabled": True,
         "collector": names.METRICS,
-        "apiServer": {"enabled": spec.platform == "eks"},
+        "apiServer": {"enabled": spec.platform == "eks" and spec.features.api_server_metrics},
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
     }
+    for path in (CADVISOR, KUBE_STATE_METRICS):
+        if tuning := _dashboard_tuning(spec, path):
+            values[path[1]] = tuning
+    return values
 
 
-def _host_metrics() -> Values:
-    return {"enabled": True, "collector": names.METRICS, "linuxHosts": {"enabled": True}}
+def _host_metrics(spec: MonitoringSpec) -> Values:
+    linux_hosts: Values = {"enabled": True, **_dashboard_tuning(spec, NODE_EXPORTER)}
+    return {"enabled": True, "collector": names.METRICS, "linuxHosts": linux_hosts}
 
 
-def _annotation_autodiscovery() -> Values:
+# --- what the Kubernetes dashboards need beyond the chart's allow lists --------------------
+
+# Each scraped source keeps only its default allow list plus its `metricsTuning.includeMetrics`
+# (e.g. "feature.clusterMetrics.cadvisor.allowList" in the chart's
+# charts/feature-cluster-metrics/templates/_cadvisor.alloy.tpl, and
+# charts/feature-host-metrics/templates/_linux_hosts_discovery_node_exporter.alloy.tpl). These are
+# the metrics the pinned grafana.com dashboards (builders/grafana_com.py) query that those lists
+# drop, keyed by the values path of the source's block: Global (15757), Namespaces (15758),
+# Nodes (15759), Pods (15760), with the panels that read them. Only what a dashboard queries:
+# node-exporter's `useIntegrationAllowList` would also keep node_uname_info, but adds about 130
+# metrics nothing here reads and still lacks node_disk_io_now, node_netstat_Tcp_CurrEstab and
+# node_time_seconds. tests/tools/test_dashboard_delivery.py checks this against the dashboards
+# and the real render, both ways: every queried metric kept, every include queried and needed.
+CADVISOR = ("clusterMetrics", "cadvisor")
+KUBE_STATE_METRICS = ("clusterMetrics", "kube-state-metrics")
+NODE_EXPORTER = ("hostMetrics", "linuxHosts")
+
+DASHBOARD_INCLUDES: Mapping[tuple[str, str], tuple[str, ...]] = {
+    CADVISOR: (
+        "container_cpu_cfs_throttled_seconds_total",  # Global, Namespaces, Pods: CPU Throttled seconds
+        "container_network_receive_errors_total",  # Namespaces, Pods: Network - Errors
+        "container_network_transmit_errors_total",  # Namespaces, Pods: Network - Errors
+        "container_oom_events_total",  # Global, Namespaces, Pods: OOM Events
+        "machine_cpu_cores",  # Global, Namespaces: CPU Usage (of the total); Nodes: CPU Total
+    ),
+    KUBE_STATE_METRICS: (
+        "kube_deployment_labels",  # Global, Namespaces: Kubernetes Resource Count
+        "kube_deployment_status_replicas_unavailable",  # Namespaces: Replicas unavailable
+        "kube_ingress_info",  # Global, Namespaces: Kubernetes Resource Count
+        "kube_namespace_created",  # Global: Namespaces
+        "kube_namespace_labels",  # Global: Kubernetes Resource Count
+        "kube_networkpolicy_labels",  # Global, Namespaces: Kubernetes Resource Count
+        "kube_pod_container_status_last_terminated_exitcode",  # Pods: Last Terminated Exit Code
+        "kube_pod_container_status_ready",  # Namespaces: Nb of pods by state
+        "kube_pod_container_status_running",  # Global: Resource Count; Namespaces: pods by state
+        "kube_pod_container_status_terminated",  # Namespaces: Nb of pods by state
+        "kube_pod_container_status_waiting",  # Namespaces: Nb of pods by state
+        "kube_pod_status_qos_class",  # Global, Namespaces, Pods: QoS classes
+        "kube_pod_status_scheduled",  # Pods: Unscheduled Pods
+        "kube_secret_info",  # Global, Namespaces: Kubernetes Resource Count
+        "kube_service_info",  # Global, Namespaces: Kubernetes Resource Count
+    ),
+    NODE_EXPORTER: (
+        "node_boot_time_seconds",  # Nodes: uptime
+        "node_context_switches_total",  # Nodes: Context Switches & Interrupts
+        "node_disk_io_now",  # Nodes: Disk(s) io/s
+        "node_disk_read_bytes_total",  # Nodes: Reads by disk (bytes)
+        "node_disk_reads_completed_total",  # Nodes: Completed reads by disk
+        "node_disk_writes_completed_total",  # Nodes: Completed writes by disk
+        "node_disk_written_bytes_total",  # Nodes: Writes by disk (bytes)
+        "node_filefd_allocated",  # Nodes: File Descriptors
+        "node_filefd_maximum",  # Nodes: File Descriptors
+        "node_intr_total",  # Nodes: Context Switches & Interrupts
+        "node_load1",  # Nodes: System Load
+        "node_load15",  # Nodes: System Load
+        "node_load5",  # Nodes: System Load
+        "node_netstat_Tcp_CurrEstab",  # Nodes: TCP Currently Established
+        "node_network_receive_errs_total",  # Nodes: Network errors
+        "node_network_receive_packets_total",  # Nodes: Network usage (packet/s)
+        "node_network_transmit_errs_total",  # Nodes: Network errors
+        "node_network_transmit_packets_total",  # Nodes: Network usage (packet/s)
+        "node_nf_conntrack_entries",  # Nodes: NF Conntrack
+        "node_nf_conntrack_entries_limit",  # Nodes: NF Conntrack
+        "node_time_seconds",  # Nodes: uptime
+        "node_timex_estimated_error_seconds",  # Nodes: Time Sync
+        "node_timex_maxerror_seconds",  # Nodes: Time Sync
+        "node_uname_info",  # Nodes: the $instance variable every node-exporter panel filters on
+    ),
+}
+
+# Queried by a pinned dashboard, produced by nothing this pipeline runs: the README's dashboard
+# table names the panels that stay empty.
+NOT_DELIVERED: Mapping[str, str] = {
+    # kube-state-metrics 2.0 renamed kube_hpa_* to kube_horizontalpodautoscaler_*
+    # (https://github.com/kubernetes/kube-state-metrics/blob/main/CHANGELOG.md, v2.0.0-alpha).
+    "kube_hpa_labels": "kube-state-metrics 2.x has no kube_hpa_* metrics (renamed in 2.0)",
+    # The chart's kube-state-metrics (subchart 8.1.3, app 2.19.1) collects `endpointslices`,
+    # not the deprecated `endpoints` (its values.yaml `collectors`).
+    "kube_endpoint_info": "kube-state-metrics as the chart deploys it collects EndpointSlices, not Endpoints",
+}
+
+
+def _dashboard_tuning(spec: MonitoringSpec, path: tuple[str, str]) -> Values:
+    """The source's `metricsTuning` with the dashboards' includes; none when the dashboards are off."""
+    if not spec.features.dashboards:
+        return {}
+    return {"metricsTuning": {"includeMetrics": list(DASHBOARD_INCLUDES[path])}}
+
+
+def _annotation_autodiscovery(spec: MonitoringSpec) -> Values:
+    # Only the services' namespace: elsewhere the annotations are not ours (kube-dns carries
+    # `prometheus.io/scrape: "true"` on kubeadm and EKS), and what they expose would reach Grafana
+    # Cloud unfiltered — this feature has no allow list. The chart's default `[]` is every namespace
+    # (charts/feature-annotation-autodiscovery/values.yaml `namespaces`).
     return {
         "enabled": True,
         "collector": names.METRICS,
+        "namespaces": [spec.namespace],
         "annotations": {
             "scrape": scrape_annotations.SCRAPE,
             "metricsPortNumber": scrape_annotations.PORT,
@@ -305,23 +404,27 @@ def _telemetry_services(spec: MonitoringSpec) -> Values:
 
 
 def _opencost(spec: MonitoringSpec) -> Values:
-    """OpenCost reading its costs back from Grafana Cloud with the metrics destination's credentials.
+    """OpenCost reading its costs back from Grafana Cloud's Mimir with a read-only token of its own.
 
-    The chart's template validation (charts/telemetry-services/templates/_validate.tpl) requires
-    metricsSource, defaultClusterId == cluster.name, an external query URL, and the
-    destination's Secret name and key names.
+    Reading needs `metrics:read`; the collectors' token only writes. So OpenCost authenticates as
+    the stack's Prometheus user with its own token (`KEYS.opencost_token`, scope `metrics:read`
+    only, builders/grafana_cloud.py) from the same Secret. The chart's guided setup
+    (`metricsSource: <destination>`) insists on the destination's own Secret keys
+    (charts/telemetry-services/templates/_validate.tpl, "telemetryServices.validate.opencost"), so
+    this uses `metricsSource: custom`, which skips only those link checks: `defaultClusterId` must
+    still equal `cluster.name`. The query URL is the chart's own mapping from the remote-write URL.
     """
     auth = _destinations(spec)[METRICS_DESTINATION]["auth"]
     return {
         "deploy": True,
-        "metricsSource": METRICS_DESTINATION,
+        "metricsSource": "custom",
         "opencost": {
             # The OpenCost chart's values sit one level down, under its own `opencost:` key.
             "exporter": {"defaultClusterId": spec.cluster_name, "resources": OPENCOST_RESOURCES},
             "prometheus": {
                 "existingSecretName": SECRET_NAME,
                 "username_key": auth["usernameKey"],
-                "password_key": auth["passwordKey"],
+                "password_key": KEYS.opencost_token,
                 "external": {"enabled": True, "url": prometheus_query_url(spec.prometheus_url)},
             },
         },

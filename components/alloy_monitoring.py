@@ -112,7 +112,8 @@ class AlloyMonitoring(pulumi.ComponentResource):
         self.service_accounts = names.apply(lambda n: {c: n.service_account(c) for c in COLLECTORS})
         self.metrics_service_account = names.apply(lambda n: n.metrics_service_account)
         self.credentials_secret_name = pulumi.Output.from_input(SECRET_NAME)
-        self.credentials_secret_keys = pulumi.Output.from_input(list(KEYS.all()))
+        opencost_key = [KEYS.opencost_token] if args.features.cost_metrics else []
+        self.credentials_secret_keys = pulumi.Output.from_input([*KEYS.all(), *opencost_key])
         self.register_outputs(
             {
                 "release_name": self.release_name,

@@ -22,6 +22,7 @@ class CredentialsSecretArgs:
     loki_endpoint: pulumi.Input[str]
     loki_user: pulumi.Input[str]
     k8s_provider: k8s.Provider
+    opencost_token: pulumi.Input[str] | None = None  # OpenCost's read-only token (cost metrics on)
 
 
 class CredentialsSecret(pulumi.ComponentResource):
@@ -39,6 +40,7 @@ class CredentialsSecret(pulumi.ComponentResource):
             prometheus_user=args.prometheus_user,
             loki_endpoint=args.loki_endpoint,
             loki_user=args.loki_user,
+            opencost_token=args.opencost_token,
         )
         secret = k8s.core.v1.Secret(
             f"{name}-secret",

@@ -119,7 +119,7 @@ class ExternalCredentials(pulumi.ComponentResource):
                     }
                 ),
             ),
-            spec=external_secret_spec(aws_secret_name(args.cluster_name)),
+            spec=external_secret_spec(aws_secret_name(args.cluster_name), list(args.entries)),
             opts=pulumi.ResourceOptions.merge(
                 on_k8s, pulumi.ResourceOptions(depends_on=[store, secret_value])
             ),

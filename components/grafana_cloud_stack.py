@@ -11,9 +11,11 @@ import pulumiverse_grafana as grafana
 from builders.config import TokenPolicy
 from builders.grafana_cloud import (
     AUTOMATION_ROLE,
+    OPENCOST_SCOPES,
     automation_service_account_name,
     collector_policy_name,
     loki_push_url,
+    opencost_policy_name,
 )
 from builders.verification import query_endpoints
 
@@ -27,6 +29,8 @@ class GrafanaCloudStackArgs:
     cloud_provider: grafana.Provider  # Grafana Cloud API (access-policy token)
     # A service account of the stack's Grafana, for the alert rules and dashboards.
     manage_grafana: bool = True
+    # OpenCost's own read-only policy and token (cost metrics on).
+    opencost_reader: bool = False
 
 
 class GrafanaCloudStack(pulumi.ComponentResource):
@@ -42,6 +46,10 @@ class GrafanaCloudStack(pulumi.ComponentResource):
     query_endpoints: pulumi.Output[dict[str, str]]
     collector_token: pulumi.Output[str]
     collector_token_expires_at: pulumi.Output[str]
+    opencost_token: pulumi.Output[str] | None  # secret; None unless opencost_reader
+    opencost_token_expires_at: pulumi.Output[str] | None
+    # When each token the cluster holds expires (the collectors', then OpenCost's).
+    cluster_tokens_expire_at: pulumi.Output[list[str]]
     grafana_token: pulumi.Output[str] | None  # secret; None unless manage_grafana
     # The resource behind grafana_token: lookups through a provider that uses the token must
     # wait for it (while it is created or rotated, that provider is not configured yet).
@@ -55,31 +63,25 @@ class GrafanaCloudStack(pulumi.ComponentResource):
             slug=args.stack_slug,
             opts=pulumi.InvokeOutputOptions(parent=self, provider=args.cloud_provider),
         )
-        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
-
-        policy = grafana.cloud.AccessPolicy(
+        token = self._policy_token(
             f"{name}-collectors",
-            name=collector_policy_name(args.cluster_name),
+            policy_name=collector_policy_name(args.cluster_name),
             display_name=f"Alloy collectors of {args.cluster_name}",
-            region=stack.region_slug,
-            scopes=list(args.scopes),
-            realms=[grafana.cloud.AccessPolicyRealmArgs(type="stack", identifier=stack.id)],
-            opts=child,
+            scopes=args.scopes,
+            stack=stack,
+            args=args,
         )
-        # The provider replaces a rotating token once it is inside its early-rotation window;
-        # Pulumi creates the replacement before deleting the old one, and the Secret that
-        # carries it follows in the same `pulumi up`. The old token is revoked, not left to expire.
-        token = grafana.cloud.AccessPolicyRotatingToken(
-            f"{name}-collectors-token",
-            access_policy_id=policy.policy_id,
-            region=stack.region_slug,
-            name_prefix=collector_policy_name(args.cluster_name),
-            expire_after=args.token_policy.expire_after,
-            early_rotation_window=args.token_policy.early_rotation_window,
-            delete_on_destroy=True,
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
-            ),
+        reader = (
+            self._policy_token(
+                f"{name}-opencost",
+                policy_name=opencost_policy_name(args.cluster_name),
+                display_name=f"OpenCost of {args.cluster_name} (reads metrics)",
+                scopes=OPENCOST_SCOPES,
+                stack=stack,
+                args=args,
+            )
+            if args.opencost_reader
+            else None
         )
 
         self.grafana_token_resource = self._automation_token(name, args) if args.manage_grafana else None
@@ -105,6 +107,11 @@ class GrafanaCloudStack(pulumi.ComponentResource):
         # Explicitly secret: the provider marks it, but that marking is the engine's, not ours.
         self.collector_token = pulumi.Output.secret(token.token)
         self.collector_token_expires_at = token.expires_at
+        self.opencost_token = pulumi.Output.secret(reader.token) if reader else None
+        self.opencost_token_expires_at = reader.expires_at if reader else None
+        self.cluster_tokens_expire_at = pulumi.Output.all(
+            token.expires_at, *([reader.expires_at] if reader else [])
+        ).apply(list)
         self.register_outputs(
             {
                 "stack_id": self.stack_id,
@@ -117,8 +124,49 @@ class GrafanaCloudStack(pulumi.ComponentResource):
                 "query_endpoints": self.query_endpoints,
                 "collector_token": self.collector_token,
                 "collector_token_expires_at": self.collector_token_expires_at,
+                "opencost_token": self.opencost_token,
+                "opencost_token_expires_at": self.opencost_token_expires_at,
+                "cluster_tokens_expire_at": self.cluster_tokens_expire_at,
                 "grafana_token": self.grafana_token,
             }
+        )
+
+    def _policy_token(
+        self,
+        name: str,
+        *,
+        policy_name: str,
+        display_name: str,
+        scopes: Sequence[str],
+        stack: pulumi.Output[grafana.cloud.GetStackResult],
+        args: GrafanaCloudStackArgs,
+    ) -> grafana.cloud.AccessPolicyRotatingToken:
+        """An access policy on this stack alone and its rotating token (lifetime and early rotation
+        from `token_policy`)."""
+        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
+        policy = grafana.cloud.AccessPolicy(
+            name,
+            name=policy_name,
+            display_name=display_name,
+            region=stack.region_slug,
+            scopes=list(scopes),
+            realms=[grafana.cloud.AccessPolicyRealmArgs(type="stack", identifier=stack.id)],
+            opts=child,
+        )
+        # The provider replaces a rotating token once it is inside its early-rotation window;
+        # Pulumi creates the replacement before deleting the old one, and the Secret that
+        # carries it follows in the same `pulumi up`. The old token is revoked, not left to expire.
+        return grafana.cloud.AccessPolicyRotatingToken(
+            f"{name}-token",
+            access_policy_id=policy.policy_id,
+            region=stack.region_slug,
+            name_prefix=policy_name,
+            expire_after=args.token_policy.expire_after,
+            early_rotation_window=args.token_policy.early_rotation_window,
+            delete_on_destroy=True,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
+            ),
         )
 
     def _automation_token(

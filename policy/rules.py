@@ -28,9 +28,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeGuard
 
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.grafana_cloud import (
+    ALLOWED_COLLECTOR_SCOPES,
+    OPENCOST_SCOPES,
+    allowed_scopes,
+)
 from builders.iam import EBS_CSI_MANAGED_POLICY, NODE_MANAGED_POLICIES
-from builders.verification import VERIFY_POLICY_SUFFIX, VERIFY_SCOPES
+from builders.verification import VERIFY_SCOPES
 
 SECRET_MARKER = "[secret]"  # how tools.synth writes a secret input
 
@@ -697,28 +701,23 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
 
 # --- (f) Grafana Cloud access-policy scopes -------------------------------------------------------
 
-# The scopes each access policy of the program may hold, by the suffix of its `name` (the builders
-# name them), with what that policy is for. Any other access policy is held to the collectors' scopes.
-SCOPES_BY_POLICY_SUFFIX: dict[str, tuple[tuple[str, ...], str]] = {
-    VERIFY_POLICY_SUFFIX: (VERIFY_SCOPES, "the verification token only reads this stack's telemetry"),
+# What each kind of access policy is for, by the scopes builders.grafana_cloud.allowed_scopes gives it.
+_SCOPE_PURPOSE: dict[tuple[str, ...], str] = {
+    ALLOWED_COLLECTOR_SCOPES: "the collectors' token only writes telemetry",
+    OPENCOST_SCOPES: "OpenCost's token only reads metrics",
+    VERIFY_SCOPES: "the verification token only reads this stack's telemetry",
 }
-COLLECTORS_SCOPES = (ALLOWED_COLLECTOR_SCOPES, "the collectors' token only writes telemetry")
-
-
-def allowed_scopes(policy_name: Any) -> tuple[tuple[str, ...], str]:
-    """(scopes the access policy named `policy_name` may hold, what that policy is for)."""
-    for suffix, allowed in SCOPES_BY_POLICY_SUFFIX.items():
-        if isinstance(policy_name, str) and policy_name.endswith(suffix):
-            return allowed
-    return COLLECTORS_SCOPES
 
 
 def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[str]:
-    """A Grafana Cloud access policy grants only its role's scopes: the collectors' write scopes
-    (ALLOWED_COLLECTOR_SCOPES), or for the verification policy (`*-verify-read`) VERIFY_SCOPES."""
+    """A Grafana Cloud access policy grants only its role's scopes, told apart by its name
+    (builders.grafana_cloud.allowed_scopes): the collectors' write scopes, OpenCost's `metrics:read`
+    (`<cluster>-opencost`), or the verification policy's read scopes (`<cluster>-verify-read`)."""
     if resource_type != ACCESS_POLICY:
         return []
-    allowed, why = allowed_scopes(props.get("name"))
+    policy_name = props.get("name")
+    allowed = allowed_scopes(policy_name if isinstance(policy_name, str) else "")
+    why = _SCOPE_PURPOSE[allowed]
     scopes = [s for s in _as_list(props.get("scopes")) if isinstance(s, str)]
     extra = sorted(set(scopes) - set(allowed))
     if not extra:
@@ -800,8 +799,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "grafana-collector-scopes",
-        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write; "
-        "the verification policy (*-verify-read) at most metrics:read, logs:read and traces:read.",
+        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write "
+        "(OpenCost's <cluster>-opencost policy: metrics:read only; the verification policy "
+        "<cluster>-verify-read: metrics:read, logs:read and traces:read only).",
         {ACCESS_POLICY},
         collector_scopes,
     ),

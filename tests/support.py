@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from tools import prometheus_bin
 from tools.chart_data import CHART_ENV, chart_location
 from tools.mocks import Registration
-from tools.program import ProgramRun, prepare, stack_file_config
+from tools.program import ProgramRun, prepare, run_to_completion, stack_file_config
 
 DELETE = object()  # marks a config key to remove
 
@@ -114,3 +115,127 @@ def prometheus_binary(name: str) -> Path:
         return prometheus_bin.require(name)
     except prometheus_bin.MissingBinaryError as err:
         pytest.fail(str(err))
+
+
+RELEASE = "grafana-k8s-monitoring"
+RENDER_NAMESPACE = "llm-judge"
+
+
+@functools.cache
+def stack_registrations(stack: str) -> tuple[Registration, ...]:
+    """What the program registers for Pulumi.<stack>.yaml, run once per test session (as synth does)."""
+    return tuple(run_to_completion(stack, *stack_file_config(stack)).monitor.registrations)
+
+
+def stack_values(stack: str) -> dict[str, Any]:
+    """The stack's k8s-monitoring Helm values, as the program builds them."""
+    from tools.synth import helm_values
+
+    values = helm_values(list(stack_registrations(stack)))
+    assert values is not None, f"stack {stack} has no k8s-monitoring release"
+    return values
+
+
+def rendered_manifests(stack: str) -> list[dict[str, Any]]:
+    """The stack's values rendered with the real chart (once per session; skips without a chart)."""
+    return list(_rendered(str(chart_path()), stack))
+
+
+@functools.cache
+def _rendered(chart: str, stack: str) -> tuple[dict[str, Any], ...]:
+    import helm_python  # dev-only (requirements-dev.txt): a missing one is an error, not a skip
+    import yaml
+
+    files = helm_python.Chart.load(chart).render(
+        values=stack_values(stack), name=RELEASE, namespace=RENDER_NAMESPACE
+    )
+    return tuple(
+        doc
+        for path, text in files.items()
+        if path.endswith((".yaml", ".yml"))
+        for doc in yaml.safe_load_all(text)
+        if doc
+    )
+
+
+def collector_config(manifests: list[dict[str, Any]], collector: str) -> str:
+    """The rendered `config.alloy` of one collector (its ConfigMap is named like the collector)."""
+    from builders.k8s_monitoring_names import collector_fullname
+
+    name = collector_fullname(RELEASE, collector)
+    (config_map,) = [m for m in manifests if m["kind"] == "ConfigMap" and m["metadata"]["name"] == name]
+    text: str = config_map["data"]["config.alloy"]
+    return text
+
+
+DASHBOARDS_ENV = "PINNED_DASHBOARDS_DIR"
+# The pinned grafana.com dashboards beside the checkout (../shared/dashboards/README.md): test data,
+# never copied into the project. CI downloads them by pinned revision (tools/pinned_dashboards.py).
+DEFAULT_DASHBOARDS = Path(__file__).resolve().parent.parent.parent / "shared" / "dashboards"
+
+
+def pinned_dashboard(gnet_id: int) -> dict[str, Any]:
+    """The model of a pinned grafana.com dashboard at exactly its pinned revision.
+
+    Read from $PINNED_DASHBOARDS_DIR (must exist when set) or ../shared/dashboards, file
+    `<gnet id>-*.json`; its content_sha256 must equal the pin in builders/grafana_com.py.
+    """
+    import json
+    import os
+
+    from builders.grafana_com import PREBUILT_DASHBOARDS, content_sha256
+
+    (pin,) = [d for d in PREBUILT_DASHBOARDS if d.gnet_id == gnet_id]
+    explicit = os.environ.get(DASHBOARDS_ENV)
+    directory = Path(explicit) if explicit else DEFAULT_DASHBOARDS
+    if not directory.is_dir():
+        if explicit:
+            pytest.fail(f"{DASHBOARDS_ENV}={directory} does not exist")
+        pytest.skip(f"no pinned dashboards: {directory} is absent and {DASHBOARDS_ENV} is not set")
+    files = sorted(directory.glob(f"{gnet_id}-*.json"))
+    assert len(files) == 1, f"expected one {gnet_id}-*.json in {directory}, found {files}"
+    raw = files[0].read_bytes()
+    assert content_sha256(raw) == pin.sha256, f"{files[0]} is not {pin.describe()}"
+    model: dict[str, Any] = json.loads(raw)
+    return model
+
+
+def rendered_pipeline(stack: str) -> Any:
+    """What the stack's rendered collectors send (tools.rendered_pipeline), from the real render."""
+    return _pipeline(str(chart_path()), stack)
+
+
+@functools.cache
+def _pipeline(chart: str, stack: str) -> Any:
+    from builders.k8s_monitoring_names import METRICS, RECEIVER
+    from tools.rendered_pipeline import RenderedPipeline
+
+    manifests = rendered_manifests(stack)
+    return RenderedPipeline.parse(collector_config(manifests, METRICS), collector_config(manifests, RECEIVER))
+
+
+def llm_judge_dashboard(stack: str) -> dict[str, Any]:
+    """The LLM Judge dashboard's model exactly as the program hands it to Grafana."""
+    import json
+
+    (dashboard,) = [
+        r
+        for r in stack_registrations(stack)
+        if r.type == "grafana:oss/dashboard:Dashboard" and r.name.endswith("-llm-judge")
+    ]
+    model: dict[str, Any] = json.loads(dashboard.inputs["configJson"])
+    return model
+
+
+def alert_expressions(stack: str) -> list[tuple[str, str]]:
+    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers."""
+    import json
+
+    found = []
+    for group in (r for r in stack_registrations(stack) if r.type == "grafana:alerting/ruleGroup:RuleGroup"):
+        for rule in group.inputs["rules"]:
+            for data in rule["datas"]:
+                model = json.loads(data["model"])
+                if model.get("datasource", {}).get("type") == "prometheus":
+                    found.append((rule["name"], model["expr"]))
+    return found

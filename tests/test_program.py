@@ -7,13 +7,17 @@ import pulumi
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.credentials import KEYS, SECRET_NAME
 from builders.grafana_com import dashboards_for_stack
-from tests.support import by_type, named, one, parent_of, prepared, settled
-from tools.mocks import PLACEHOLDER_STACK, SECRET_SIG, SECRET_SIG_KEY
+from tests.support import by_type, one, parent_of, prepared, settled
+from tools.mocks import (
+    PLACEHOLDER_STACK,
+    SECRET_SIG,
+    SECRET_SIG_KEY,
+    placeholder_policy_id,
+    placeholder_token,
+)
 
 POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
-COLLECTORS_POLICY = "grafana-cloud-collectors"
-COLLECTORS_TOKEN = "grafana-cloud-collectors-token"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -49,6 +53,8 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
             ("llmjudge:observability:VerificationAccess", "verify", None),
             (POLICY, "verify-policy", "verify"),
             (TOKEN, "verify-token", "verify"),
+            (POLICY, "grafana-cloud-opencost", "grafana-cloud"),
+            (TOKEN, "grafana-cloud-opencost-token", "grafana-cloud"),
             (NAMESPACE, "llm-judge-namespace", "llm-judge"),
             (SECRET, "grafana-cloud-credentials-secret", "grafana-cloud-credentials"),
             ("llmjudge:observability:AlloyMonitoring", "k8s-monitoring", None),
@@ -107,6 +113,8 @@ def test_every_resource_uses_an_explicit_provider():
         assert providers == {
             "grafana-cloud-collectors": "grafana-cloud",
             "grafana-cloud-collectors-token": "grafana-cloud",
+            "grafana-cloud-opencost": "grafana-cloud",
+            "grafana-cloud-opencost-token": "grafana-cloud",
             "llm-judge-namespace": "local-cluster-adopting",  # adopted on purpose, alone
             "grafana-cloud-credentials-secret": "local-cluster",
             "k8s-monitoring-release": "local-cluster",
@@ -129,15 +137,60 @@ def test_every_resource_uses_an_explicit_provider():
     return settled(run, check)
 
 
+COLLECTORS_POLICY = "llm-judge-local-alloy-collectors"
+OPENCOST_POLICY = "llm-judge-local-opencost"
+
+
+def policy_named(run, name):
+    (policy,) = [r for r in by_type(run, POLICY) if r.inputs["name"] == name]
+    return policy
+
+
+def token_of(run, policy_name):
+    (token,) = [
+        r for r in by_type(run, TOKEN) if r.inputs["accessPolicyId"] == placeholder_policy_id(policy_name)
+    ]
+    return token
+
+
 @pulumi.runtime.test
 def test_access_policy_is_realm_of_the_stack_with_exactly_the_write_scopes():
     run = prepared("local").start()
 
     def check(run):
-        policy = named(run, POLICY, COLLECTORS_POLICY)
+        policy = policy_named(run, COLLECTORS_POLICY)
         assert sorted(policy.inputs["scopes"]) == ["logs:write", "metrics:write", "traces:write"]
         assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
         assert policy.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_opencost_has_its_own_read_only_policy_on_the_stack():
+    run = prepared("local").start()
+
+    def check(run):
+        policy = policy_named(run, OPENCOST_POLICY)
+        assert policy.inputs["scopes"] == ["metrics:read"]
+        assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+        token = token_of(run, OPENCOST_POLICY)
+        assert token.inputs["deleteOnDestroy"] is True
+        assert token.inputs["expireAfter"] == token_of(run, COLLECTORS_POLICY).inputs["expireAfter"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_no_opencost_policy_without_cost_metrics():
+    run = prepared("local", features='{"costMetrics": false}').start()
+
+    def check(run):
+        assert [r.inputs["name"] for r in by_type(run, POLICY)] == [
+            COLLECTORS_POLICY,
+            "llm-judge-local-verify-read",
+        ]
+        assert KEYS.opencost_token not in one(run, SECRET).inputs["stringData"]["value"]
 
     return settled(run, check)
 
@@ -150,7 +203,7 @@ def test_scopes_shrink_with_the_features_that_need_them():
 
 
 def _assert_scopes(run, expected):
-    assert named(run, POLICY, COLLECTORS_POLICY).inputs["scopes"] == expected
+    assert policy_named(run, COLLECTORS_POLICY).inputs["scopes"] == expected
 
 
 @pulumi.runtime.test
@@ -158,12 +211,12 @@ def test_token_expires_and_rotates_as_configured():
     run = prepared("local", collectorTokenLifetimeDays="60", collectorTokenRotateBeforeDays="10").start()
 
     def check(run):
-        token = named(run, TOKEN, COLLECTORS_TOKEN)
-        assert token.inputs["expireAfter"] == "1440h"
-        assert token.inputs["earlyRotationWindow"] == "240h"
-        assert token.inputs["deleteOnDestroy"] is True
-        assert token.inputs["accessPolicyId"] == "placeholder-policy-id"  # the policy's policyId
-        assert token.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
+        for policy in (COLLECTORS_POLICY, OPENCOST_POLICY):
+            token = token_of(run, policy)  # the token of that policy (its policyId)
+            assert token.inputs["expireAfter"] == "1440h"
+            assert token.inputs["earlyRotationWindow"] == "240h"
+            assert token.inputs["deleteOnDestroy"] is True
+            assert token.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
 
     return settled(run, check)
 
@@ -178,8 +231,9 @@ def test_secret_has_the_plan_keys_and_is_secret_as_a_whole():
         assert secret.inputs["metadata"]["namespace"] == "llm-judge"
         string_data = secret.inputs["stringData"]
         assert is_wrapped_secret(string_data)
-        assert set(string_data["value"]) == set(KEYS.all())
-        assert string_data["value"][KEYS.token] == "glc_placeholder-token-offline-synth"
+        assert set(string_data["value"]) == {*KEYS.all(), KEYS.opencost_token}
+        assert string_data["value"][KEYS.token] == placeholder_token(COLLECTORS_POLICY)
+        assert string_data["value"][KEYS.opencost_token] == placeholder_token(OPENCOST_POLICY)
         assert string_data["value"][KEYS.instance_id] == PLACEHOLDER_STACK["id"]
         assert string_data["value"][KEYS.loki_endpoint].endswith("/loki/api/v1/push")
 
@@ -254,11 +308,12 @@ def test_stack_outputs_hold_no_credential_but_the_secret_verify_token():
         secret = dict(zip(names, values[len(names) :], strict=True))
         assert exported["credentialsSecretName"] == SECRET_NAME
         assert exported["grafanaUrl"] == PLACEHOLDER_STACK["url"]
-        # The mock provider gives every rotating token this value: the collectors' token is in no
-        # output; the read-only verification token is in exactly one, and that one is secret.
+        # Every rotating token's placeholder holds "placeholder-token": the collectors' and OpenCost's
+        # tokens are in no output; the read-only verification token is in exactly one, a secret one.
         assert {k for k, v in exported.items() if "placeholder-token" in str(v)} == {"verifyToken"}
         assert {k for k, is_secret in secret.items() if is_secret} == {"verifyToken"}
-        assert len(by_type(run, TOKEN)) == 2
+        assert len(by_type(run, TOKEN)) == 3  # the collectors', OpenCost's and the verification's
+        assert exported["opencostTokenExpiresAt"] == exported["collectorTokenExpiresAt"]  # same lifetime
 
     return pulumi.Output.all(
         *run.outputs.values(), *(pulumi.Output.from_input(o.is_secret()) for o in run.outputs.values())

@@ -11,7 +11,7 @@ from builders.external_secrets import API_VERSION, OPERATOR_ACCOUNT, aws_secret_
 from builders.iam import CLOUDWATCH_READ_ACTIONS, EBS_CSI_SERVICE_ACCOUNT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
-from tests.support import by_type, named, one, prepared, settled
+from tests.support import by_type, one, prepared, settled
 from tools.mocks import (
     PLACEHOLDER_OIDC_ISSUER,
     PLACEHOLDER_OIDC_PROVIDER_ARN,
@@ -125,14 +125,14 @@ def test_external_secret_yields_the_local_secret_with_the_same_keys():
         assert external.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
         spec = external.inputs["spec"]
         assert spec["target"]["name"] == SECRET_NAME
-        assert [d["secretKey"] for d in spec["data"]] == list(KEYS.all())
+        assert [d["secretKey"] for d in spec["data"]] == [*KEYS.all(), KEYS.opencost_token]
         assert {d["remoteRef"]["key"] for d in spec["data"]} == {aws_secret_name("llm-judge-eks-prod")}
         store = custom_resource(run, "ClusterSecretStore")
         jwt = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
         assert jwt == {"name": OPERATOR_ACCOUNT.name, "namespace": OPERATOR_ACCOUNT.namespace}
         value = one(run, "aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
         assert isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
-        assert set(json.loads(value["value"])) == set(KEYS.all())
+        assert set(json.loads(value["value"])) == {*KEYS.all(), KEYS.opencost_token}
         assert by_type(run, "kubernetes:core/v1:Secret") == []  # the operator writes it, not us
 
     return settled(run, check)
@@ -258,11 +258,13 @@ def test_a_rotated_token_is_pushed_to_the_cluster_in_the_same_update():
     run = prepared("eks").start()
 
     def check(run):
-        token_type = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
-        token = named(run, token_type, "grafana-cloud-collectors-token")
-        expiry = computed_outputs(token.type, token.inputs, run.mocks.now)["expiresAt"]
+        tokens = by_type(run, "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken")
+        expiries = {t.name: computed_outputs(t.type, t.inputs, run.mocks.now)["expiresAt"] for t in tokens}
         annotations = custom_resource(run, "ExternalSecret").inputs["metadata"]["annotations"]
-        assert annotations["force-sync"] == expiry  # changes exactly when the token does
+        # changes exactly when one of the tokens in the Secret does: the collectors', then OpenCost's
+        assert annotations["force-sync"] == ",".join(
+            expiries[n] for n in ("grafana-cloud-collectors-token", "grafana-cloud-opencost-token")
+        )
         assert one(run, "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
 
     return settled(run, check)

@@ -254,24 +254,32 @@ def _query_url(remote_write_url: str) -> str | None:
 
 
 def opencost_problems(values: Mapping[str, Any], data: ChartData) -> list[str]:
-    """OpenCost must read from the metrics destination it names, with that destination's Secret and keys."""
+    """OpenCost's cluster id must be the cluster's name; in the guided setup (`metricsSource: <destination>`)
+    it must also read from that destination with its Secret and keys. `custom` skips only the latter
+    (the order of the checks in _validate.tpl)."""
     merged = deep_merge(data.defaults, values)
     opencost = merged["telemetryServices"]["opencost"]
-    if not opencost.get("deploy") or opencost.get("metricsSource") == "custom":
+    if not opencost.get("deploy"):
         return []
+    problems = []
+    if opencost["opencost"]["exporter"].get("defaultClusterId") != merged["cluster"]["name"]:
+        problems.append(
+            "telemetryServices.opencost.opencost.exporter.defaultClusterId must equal cluster.name"
+        )
+    if opencost.get("metricsSource") == "custom":
+        return problems
     source = opencost.get("metricsSource") or ""
     destination = (values.get("destinations") or {}).get(source)
     if not destination or destination.get("type") != "prometheus":
-        return [f"telemetryServices.opencost.metricsSource: {source!r} is not a prometheus destination"]
-    return list(_opencost_link_problems(merged, opencost["opencost"], destination))
+        return [
+            *problems,
+            f"telemetryServices.opencost.metricsSource: {source!r} is not a prometheus destination",
+        ]
+    return [*problems, *_opencost_link_problems(opencost["opencost"], destination)]
 
 
-def _opencost_link_problems(
-    merged: Mapping[str, Any], inner: Mapping[str, Any], destination: Mapping[str, Any]
-) -> Iterator[str]:
+def _opencost_link_problems(inner: Mapping[str, Any], destination: Mapping[str, Any]) -> Iterator[str]:
     prefix = "telemetryServices.opencost.opencost"
-    if inner["exporter"].get("defaultClusterId") != merged["cluster"]["name"]:
-        yield f"{prefix}.exporter.defaultClusterId must equal cluster.name"
     wanted_url = _query_url(destination.get("url", ""))
     url = inner["prometheus"]["external"].get("url")
     if not url or (wanted_url and url != wanted_url):

@@ -32,6 +32,8 @@ DEFAULT_CHART = REPO_ROOT.parent / "shared" / "k8s-monitoring" / "k8s-monitoring
 ROOT_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
 SUBCHART_FILES = ("values.yaml", "values.schema.json")
 ALLOW_LISTS = "charts/feature-cluster-metrics/default-allow-lists"
+# The `alloy` integration's default list lives in another subchart.
+ALLOY_ALLOW_LIST = "charts/feature-integrations/default-allow-lists/alloy.yaml"
 
 
 class ChartError(Exception):
@@ -109,6 +111,22 @@ def chart_file(source: Path, path: str) -> bytes | None:
     """One file of a chart (.tgz or directory) by its path inside the chart, e.g.
     `charts/feature-integrations/default-allow-lists/alloy.yaml`."""
     return _Chart.open(source).read(path)
+
+
+def allow_lists(source: Path) -> dict[str, tuple[str, ...]]:
+    """The chart's default allow lists by name: `allowLists/<name>.yaml` of the data, and `alloy`."""
+    chart = _Chart.open(source)
+    raw = {
+        name.removesuffix(".yaml"): data for name, data in chart.under(ALLOW_LISTS) if name.endswith(".yaml")
+    }
+    raw["alloy"] = chart.require(ALLOY_ALLOW_LIST)
+    lists = {}
+    for name, data in raw.items():
+        entries = yaml.safe_load(data)
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise ChartError(f"{source}: allow list {name} is not a list of names")
+        lists[name] = tuple(entries)
+    return lists
 
 
 def _only_chart_dir(directory: Path) -> Path:

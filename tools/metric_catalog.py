@@ -5,7 +5,8 @@ and every metric it selects must be in `pipeline_catalog(...)`. The catalog is b
 
 (a) the services' OpenTelemetry metrics, as Alloy's `otelcol.exporter.prometheus` names them
     (k8s-monitoring's Prometheus destination: add_metric_suffixes=true), plus `target_info`;
-(b) the chart's default allow lists for the sources our values enable (read from the chart data);
+(b) what the chart's allow-list rules keep for the sources our Helm values enable: the default lists
+    (read from the chart data) plus our `metricsTuning.includeMetrics`, read from the values;
 (c) the Alloy collectors' own metrics as the `integrations.alloy` feature keeps them;
 (d) the CloudWatch SQS names from `builders.cloudwatch`, on stacks that collect SQS.
 
@@ -18,16 +19,19 @@ both dev-only), so it lives in tools/ and runtime code never imports it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import promql_parser
 import yaml
 
 from builders import cloudwatch
+from builders.k8s_monitoring import MonitoringSpec, build_values
 from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB  # noqa: F401 - re-exported for tests
+from builders.metric_bill import FILTERED_SOURCES, SCRAPE_SERIES, FilteredSource, keep_list
 from tools.chart_check import data_dir
 
 # (a) Python contrib instrumentations with OTEL_SEMCONV_STABILITY_OPT_IN=http (builders.app_instrumentation),
@@ -54,23 +58,10 @@ OTEL_GAUGES: tuple[str, ...] = (
 )
 # Redis and botocore instrumentations emit spans only, no metrics.
 
-# (b) The sources our values enable and the allow list each keeps (feature subcharts' values:
-# clusterMetrics kubelet, kubeletResource, cadvisor, kube-state-metrics on by default, kubeletProbes
-# off; hostMetrics linuxHosts uses node-exporter.yaml unless useIntegrationAllowList; costMetrics
-# opencost). The API server (eks only) has no allow list; none of its metrics are catalogued.
-ALLOW_LISTS: tuple[str, ...] = (
-    "kubelet",
-    "kubelet_resource",
-    "cadvisor",
-    "kube-state-metrics",
-    "node-exporter",
-    "opencost",
-)
-# Every allow-listed scrape in the chart also keeps these two (`concat (list "up" "scrape_samples_scraped")`
-# in e.g. charts/feature-cluster-metrics/templates/_kubelet.alloy.tpl and
-# charts/feature-integrations/templates/_integration_alloy.tpl).
-SCRAPE_SERIES: tuple[str, ...] = ("up", "scrape_samples_scraped")
-
+# (b) The scrapes the chart filters with allow lists and what each keeps with the stack's values:
+# builders.metric_bill.FILTERED_SOURCES / keep_list (the chart's "allowList" templates), fed the
+# chart's default lists from the chart data. The API server (eks only) has no allow list and none of
+# its metrics are catalogued.
 # (c) The `alloy` integration's default allow list. It is not in the chart data under ../shared
 # (feature-integrations/values.yaml only has `alloy.instances: []`); the list is a file inside the
 # subchart: k8s-monitoring 4.4.0 charts/feature-integrations/default-allow-lists/alloy.yaml
@@ -244,15 +235,46 @@ def otel_metric_names() -> frozenset[str]:
     return frozenset(series | set(OTEL_GAUGES))
 
 
-def pipeline_catalog(sqs: bool, directory: Path | None = None) -> MetricCatalog:
-    """The catalog for a stack; `sqs` when it collects CloudWatch SQS metrics (the eks stack)."""
+def source_keep_list(
+    values: Mapping[str, Any], source: FilteredSource, directory: Path | None = None
+) -> tuple[str, ...] | None:
+    """What the chart's keep rule for `source` holds with these values (None: not scraped)."""
+    return keep_list(values, source, lambda name: allow_list(name, directory))
+
+
+def default_values(platform: str) -> dict[str, Any]:
+    """The Helm values the program builds for a platform with the default features."""
+    return build_values(
+        MonitoringSpec(
+            cluster_name="catalog",
+            namespace="llm-judge",
+            release_name="grafana-k8s-monitoring",
+            platform=platform,  # type: ignore[arg-type]
+            prometheus_url="https://prometheus.example/api/prom/push",
+            loki_url="https://logs.example/loki/api/v1/push",
+            otlp_url="https://otlp.example/otlp",
+        )
+    )
+
+
+def pipeline_catalog(
+    sqs: bool, directory: Path | None = None, values: Mapping[str, Any] | None = None
+) -> MetricCatalog:
+    """The catalog for a stack; `sqs` when it collects CloudWatch SQS metrics (the eks stack).
+
+    The allow-listed part follows `values` (by default the program's own for that platform:
+    eks with SQS, local without), so what our `metricsTuning` adds is in the catalog too.
+    """
+    values = default_values("eks" if sqs else "local") if values is None else values
     entries = [
         *_entries(sorted(otel_metric_names()), "OpenTelemetry (services)"),
         *_entries(SCRAPE_SERIES, "Prometheus scrape"),
         *_entries(ALLOY_INTEGRATION_ALLOW_LIST, "integrations.alloy allow list"),
     ]
-    for name in ALLOW_LISTS:
-        entries += _entries(allow_list(name, directory), f"allowLists/{name}.yaml")
+    for source in FILTERED_SOURCES:
+        kept = source_keep_list(values, source, directory)
+        if kept is not None:
+            entries += _entries(kept or (".*",), f"{'.'.join(source.path)} ({source.scrape})")
     if sqs:
         entries += _entries(sorted(cloudwatch.metric_names()), "CloudWatch SQS (builders.cloudwatch)")
     return MetricCatalog(tuple(entries))
@@ -381,3 +403,115 @@ def otel_label_problems(expr: str) -> list[str]:
 
     promql_parser.walk(ast, visit)
     return problems
+
+
+# --- Grafana dashboards ---------------------------------------------------------------------
+
+# Grafana's global variables as they appear in PromQL: ranges take a duration, the *_ms/_s ones a
+# number. https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/#global-variables
+_DURATION_BUILTINS = frozenset({"__rate_interval", "__interval", "__range", "__auto"})
+_NUMBER_BUILTINS = frozenset({"__interval_ms", "__range_s", "__range_ms", "__rate_interval_ms"})
+_DURATION = re.compile(r"^\d+(ms|s|m|h|d|w|y)$")
+# $name, ${name}, ${name:format}, [[name]] (https://grafana.com/docs/grafana/latest/dashboards/variables/variable-syntax/)
+_VARIABLE_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)")
+_LABEL_VALUES = re.compile(r"^label_values\((?P<args>.*)\)$", re.DOTALL)
+_QUERY_RESULT = re.compile(r"^query_result\((?P<expr>.*)\)$", re.DOTALL)
+PLACEHOLDER_VALUE = "placeholder"
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """One PromQL query of a dashboard: where it is, and its text with Grafana's variables substituted."""
+
+    where: str
+    promql: str
+
+
+def _variable_values(model: Mapping[str, Any]) -> dict[str, str]:
+    """A value the PromQL parser accepts for every variable the dashboard defines, and Grafana's own.
+
+    Durations where the variable holds durations (interval variables, custom lists of durations),
+    a plain label value otherwise: only metric names matter here, and no variable names a metric.
+    """
+    values = {name: "5m" for name in _DURATION_BUILTINS} | {name: "300" for name in _NUMBER_BUILTINS}
+    for variable in (model.get("templating") or {}).get("list") or []:
+        name = variable.get("name")
+        options = [str(o.get("value")) for o in variable.get("options") or [] if isinstance(o, Mapping)]
+        durations = bool(options) and all(_DURATION.match(o) for o in options)
+        values[name] = "5m" if variable.get("type") == "interval" or durations else PLACEHOLDER_VALUE
+    return values
+
+
+def grafana_promql(text: str, variables: Mapping[str, str]) -> str:
+    """`text` with every reference to a known variable replaced; others (`$1` in label_replace) stay."""
+
+    def value(match: re.Match[str]) -> str:
+        name = next(group for group in match.groups() if group)
+        return variables.get(name, match.group(0))
+
+    return _VARIABLE_REF.sub(value, text)
+
+
+def _panels(panels: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Every panel, those inside rows (collapsed rows hold theirs in `panels`) included."""
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels") or [])
+
+
+def _is_prometheus(datasource: Any) -> bool:
+    """A Prometheus (or variable/legacy) data source; Loki, Tempo and Grafana's expressions are not."""
+    if isinstance(datasource, Mapping):
+        return datasource.get("type") in (None, "prometheus")
+    return True  # absent (the dashboard default), or a legacy data-source name
+
+
+def _variable_query(variable: Mapping[str, Any]) -> str | None:
+    """The PromQL a query variable runs, or None if it runs none; ValueError if we cannot tell."""
+    query = variable.get("query")
+    text = query.get("query") if isinstance(query, Mapping) else query
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = text.strip()
+    if match := _LABEL_VALUES.match(text):
+        expr, _, label = match.group("args").rpartition(",")
+        if not expr.strip() or not label.strip():
+            raise ValueError(f"variable ${variable.get('name')}: {text!r} reads a label of every metric")
+        return expr.strip()
+    if match := _QUERY_RESULT.match(text):
+        return match.group("expr").strip()
+    raise ValueError(f"variable ${variable.get('name')}: cannot tell which metrics {text!r} reads")
+
+
+def dashboard_queries(model: Mapping[str, Any]) -> list[DashboardQuery]:
+    """Every Prometheus query of a dashboard: panel targets (rows and collapsed rows included) and
+    query variables (`label_values(expr, label)`, `query_result(expr)`), variables substituted."""
+    variables = _variable_values(model)
+    found: list[DashboardQuery] = []
+    for panel in _panels([*(model.get("panels") or []), *(model.get("rows") or [])]):
+        for target in panel.get("targets") or []:
+            expr = target.get("expr")
+            if (
+                isinstance(expr, str)
+                and expr.strip()
+                and _is_prometheus(target.get("datasource") or panel.get("datasource"))
+            ):
+                where = f"panel {panel.get('title')!r} target {target.get('refId', '?')}"
+                found.append(DashboardQuery(where, grafana_promql(expr, variables)))
+    for variable in (model.get("templating") or {}).get("list") or []:
+        if variable.get("type") == "query" and _is_prometheus(variable.get("datasource")):
+            expr = _variable_query(variable)
+            if expr is not None:
+                found.append(
+                    DashboardQuery(f"variable ${variable.get('name')}", grafana_promql(expr, variables))
+                )
+    return found
+
+
+def dashboard_metric_names(model: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Metric name -> where the dashboard queries it."""
+    names: dict[str, set[str]] = {}
+    for query in dashboard_queries(model):
+        for name in metric_names_in(query.promql):
+            names.setdefault(name, set()).add(query.where)
+    return names

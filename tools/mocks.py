@@ -114,6 +114,16 @@ def _expires_at(expire_after: str, now: dt.datetime) -> str:
     return (now + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def placeholder_policy_id(policy_name: str) -> str:
+    """An access policy's placeholder id, one per policy, so a token shows which policy it belongs to."""
+    return f"placeholder-policy-id-{policy_name}"
+
+
+def placeholder_token(name_prefix: str) -> str:
+    """An access-policy token's placeholder value, one per token, so tests can follow where it goes."""
+    return f"glc_placeholder-token-offline-synth-{name_prefix}"
+
+
 def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Outputs a real provider computes, under the provider's camelCase names."""
     if type_ == "eks:index:Cluster":
@@ -145,10 +155,10 @@ def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> di
         uid = f"placeholder-gnet-{int(unwrap(inputs['gnet_id']))}"
         return {"model_json": json.dumps({**PLACEHOLDER_GRAFANA_COM_DASHBOARD, "uid": uid})}
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
-        return {"policyId": "placeholder-policy-id"}
+        return {"policyId": placeholder_policy_id(inputs.get("name", "policy"))}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":
         return {
-            "token": "glc_placeholder-token-offline-synth",
+            "token": placeholder_token(inputs.get("namePrefix", "token")),
             "name": f"{inputs.get('namePrefix', 'token')}-placeholder",
             "expiresAt": _expires_at(unwrap(inputs["expireAfter"]), now),
             "readyForRotation": False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tarfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,8 +22,11 @@ from typing import Any
 import pulumi
 import yaml
 
+import tools.chart_data as chart_data
+from builders import metric_bill
 from builders.config import ConfigError
-from builders.k8s_monitoring import node_requests
+from builders.grafana_com import PREBUILT_DASHBOARDS
+from builders.k8s_monitoring import NOT_DELIVERED, node_requests
 from tools.mocks import Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config, supplied_by_synth
 
@@ -96,6 +100,56 @@ def summary(registrations: list[Registration]) -> list[str]:
     return lines
 
 
+# Sources that send whatever they scrape: no allow list stands between them and Grafana Cloud.
+_UNFILTERED = {
+    metric_bill.SERVICES_OTLP: "every OTLP metric the services send",
+    metric_bill.AUTODISCOVERY: "every series the services' /metrics expose",
+    metric_bill.API_SERVER: "every series the Kubernetes API server exposes",
+    metric_bill.CLOUDWATCH_SQS: "the SQS metrics builders/cloudwatch.py asks for",
+}
+
+
+def consumers(registrations: list[Registration]) -> list[str]:
+    """The dashboards and alert rules the program provisions, named as builders.metric_bill names them."""
+    names = {r.name for r in registrations if r.type == "grafana:oss/dashboard:Dashboard"}
+    found = [d.title for d in PREBUILT_DASHBOARDS if f"dashboards-{d.gnet_id}" in names]
+    found += [metric_bill.LLM_JUDGE] if any(n.endswith("-llm-judge") for n in names) else []
+    found += (
+        [metric_bill.ALERTS]
+        if any(r.type == "grafana:alerting/ruleGroup:RuleGroup" for r in registrations)
+        else []
+    )
+    return found
+
+
+def series_bill_lines(registrations: list[Registration], values: dict[str, Any]) -> list[str]:
+    """The metrics the dashboards and alerts query per source, and what the allow lists keep on top."""
+    try:
+        lists = chart_data.allow_lists(chart_data.chart_location()[0])
+        allow: metric_bill.AllowLists | None = lists.__getitem__
+        where = ""
+    except (OSError, tarfile.TarError, chart_data.ChartError) as err:
+        allow, where = None, f" (allow lists unknown: {err}; set {chart_data.CHART_ENV})"
+    users = consumers(registrations)
+    bills = metric_bill.series_bill(values, users, metric_bill.running_sources(values), allow)
+    lines = [f"series bill, per source: queried by {', '.join(users) or 'nothing'}{where}"]
+    for bill in bills:
+        lines.append(f"  {bill.source}: {len(bill.queried)} queried" + _names(bill.queried))
+        if bill.source in _UNFILTERED:
+            lines.append(f"    no allow list: {_UNFILTERED[bill.source]}")
+        if bill.broader:
+            lines.append(f"    patterns keeping those and more: {', '.join(bill.broader)}")
+        if bill.on_top is not None:
+            lines.append(f"    {len(bill.on_top)} more kept by the allow list" + _names(bill.on_top))
+    if set(users) & {d.title for d in PREBUILT_DASHBOARDS}:
+        lines.append(f"  queried, produced by nothing deployed: {', '.join(sorted(NOT_DELIVERED))}")
+    return lines
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return (": " + ", ".join(names)) if names else ""
+
+
 def _sorted(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _sorted(value[k]) for k in sorted(value)}
@@ -161,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             f"monitoring stack requests on one node: {cpu}m CPU, {memory // 2**20} MiB memory "
             f"-> {args.out}/{VALUES_FILE}"
         )
+        print("\n".join(series_bill_lines(run.monitor.registrations, values)))
     print(f"synthesized in {elapsed:.2f} s")
     return 0
 

@@ -8,29 +8,30 @@ import pytest
 
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.dashboards import DataSources, dashboard_expressions, llm_judge_dashboard
-from tools.metric_catalog import metric_names_in, otel_label_problems, pipeline_catalog
+from tools.metric_catalog import (
+    _variable_values,
+    dashboard_queries,
+    grafana_promql,
+    metric_names_in,
+    otel_label_problems,
+    pipeline_catalog,
+)
 
 DS = DataSources(prometheus_uid="prom", loki_uid="logs", tempo_uid="traces")
-# Grafana's own variables are not PromQL; give them a value the parser accepts.
-GRAFANA_VARIABLES = {r"\$__rate_interval": "5m", r"\$__interval": "1m", r"\$queue": "inference_queue"}
-
-
-def promql(expr: str) -> str:
-    for variable, value in GRAFANA_VARIABLES.items():
-        expr = re.sub(variable, value, expr)
-    return expr
 
 
 @pytest.mark.parametrize("queues", [(), ("inference_queue",)], ids=["local", "eks"])
 def test_every_prometheus_panel_uses_produced_metrics(queues):
     model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", queues, cluster="c1")
     catalog = pipeline_catalog(sqs=bool(queues))
-    expressions = [promql(expr) for uid, expr in dashboard_expressions(model) if uid == DS.prometheus_uid]
-    assert expressions, "the dashboard has Prometheus panels"
-    for expr in expressions:
-        missing = [name for name in metric_names_in(expr) if not catalog.contains(name)]
-        assert missing == [], f"{expr!r} queries metrics nothing produces: {missing}"
-        assert otel_label_problems(expr) == []
+    # Grafana's variables ($__rate_interval, $queue) substituted as for the Kubernetes dashboards.
+    queries = dashboard_queries(model)
+    assert len(queries) == len([e for uid, e in dashboard_expressions(model) if uid == DS.prometheus_uid])
+    assert queries, "the dashboard has Prometheus panels"
+    for query in queries:
+        missing = [name for name in metric_names_in(query.promql) if not catalog.contains(name)]
+        assert missing == [], f"{query.where}: {query.promql!r} queries metrics nothing produces: {missing}"
+        assert otel_label_problems(query.promql) == []
 
 
 def test_the_plans_metric_would_fail_this_check():
@@ -57,7 +58,7 @@ def _status_matchers(expr: str) -> list[tuple[str, str]]:
                 found.append(("none", ""))
         return True
 
-    promql_parser.walk(promql_parser.parse(promql(expr)), visit)
+    promql_parser.walk(promql_parser.parse(grafana_promql(expr, _variable_values({}))), visit)
     return found
 
 

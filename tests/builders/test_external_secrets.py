@@ -12,9 +12,10 @@ from builders.kubeconfig import eks_kubeconfig
 
 
 def test_external_secret_reads_every_key_of_the_local_secret():
-    local_keys = set(secret_entries(**{f: f for f in KEYS.__dataclass_fields__}))
-    spec = external_secret_spec("c/grafana-cloud-credentials")
-    assert {d["secretKey"] for d in spec["data"]} == local_keys
+    local_keys = list(secret_entries(**{f: f for f in KEYS.__dataclass_fields__}))
+    assert KEYS.opencost_token in local_keys
+    spec = external_secret_spec("c/grafana-cloud-credentials", local_keys)
+    assert [d["secretKey"] for d in spec["data"]] == local_keys
     assert all(
         d["remoteRef"] == {"key": "c/grafana-cloud-credentials", "property": d["secretKey"]}
         for d in spec["data"]
@@ -59,3 +60,10 @@ def test_existing_cluster_kubeconfig_uses_aws_cli_tokens_not_stored_credentials(
     ]
     assert "token" not in str(user["user"]).replace("get-token", "")
     assert config["clusters"][0]["cluster"]["server"] == "https://x.eks.amazonaws.com"
+
+
+def test_secret_entries_hold_opencosts_token_only_when_there_is_one():
+    fields = {f: f for f in KEYS.__dataclass_fields__ if f != "opencost_token"}
+    assert KEYS.opencost_token not in secret_entries(**fields)
+    assert list(secret_entries(**fields)) == list(KEYS.all())
+    assert secret_entries(**fields, opencost_token="t")[KEYS.opencost_token] == "t"

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from builders.features import FeatureToggles
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, collector_scopes, loki_push_url
+from builders.grafana_cloud import (
+    ALLOWED_COLLECTOR_SCOPES,
+    OPENCOST_SCOPES,
+    allowed_scopes,
+    collector_policy_name,
+    collector_scopes,
+    loki_push_url,
+    opencost_policy_name,
+)
 
 
 def test_all_features_need_exactly_the_three_write_scopes():
@@ -54,3 +62,9 @@ def test_loki_push_url_from_base_url():
         loki_push_url("https://logs-prod-006.grafana.net/")
         == "https://logs-prod-006.grafana.net/loki/api/v1/push"
     )
+
+
+def test_each_policy_is_told_apart_by_name() -> None:
+    assert allowed_scopes(opencost_policy_name("c1")) == OPENCOST_SCOPES == ("metrics:read",)
+    assert allowed_scopes(collector_policy_name("c1")) == ALLOWED_COLLECTOR_SCOPES
+    assert allowed_scopes("anything-else") == ALLOWED_COLLECTOR_SCOPES

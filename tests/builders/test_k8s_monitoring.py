@@ -12,6 +12,7 @@ from builders import scrape_annotations
 from builders.credentials import KEYS, SECRET_NAME
 from builders.features import FeatureToggles
 from builders.k8s_monitoring import (
+    DASHBOARD_INCLUDES,
     METRICS_DESTINATION,
     MonitoringSpec,
     build_values,
@@ -120,21 +121,22 @@ def test_no_credential_value_in_values(platform: str) -> None:
         for p, v in walk(values)
         if p and p[-1] in {"usernameKey", "passwordKey", "username_key", "password_key"}
     }
-    assert key_names <= set(KEYS.all())
+    assert key_names <= {*KEYS.all(), KEYS.opencost_token}
 
 
 # --- OpenCost -----------------------------------------------------------------------------
 
 
-def test_opencost_uses_the_metrics_destinations_secret_and_keys(platform: str) -> None:
+def test_opencost_reads_with_its_own_token_from_the_credentials_secret(platform: str) -> None:
     values = build_values(make_spec(platform))
     metrics = values["destinations"][METRICS_DESTINATION]
     opencost = values["telemetryServices"]["opencost"]
-    assert opencost["metricsSource"] == METRICS_DESTINATION
+    # Not the guided setup: that one insists on the destination's (write-only) token key.
+    assert opencost["metricsSource"] == "custom"
     prometheus = opencost["opencost"]["prometheus"]
     assert prometheus["existingSecretName"] == metrics["secret"]["name"]
-    assert prometheus["username_key"] == metrics["auth"]["usernameKey"]
-    assert prometheus["password_key"] == metrics["auth"]["passwordKey"]
+    assert prometheus["username_key"] == metrics["auth"]["usernameKey"]  # the stack's Prometheus user
+    assert prometheus["password_key"] == KEYS.opencost_token != metrics["auth"]["passwordKey"]
 
 
 def test_opencost_queries_grafana_cloud_and_matches_cluster_name() -> None:
@@ -169,18 +171,20 @@ def test_prometheus_query_url_rejects_unknown_shapes() -> None:
 # Which top-level blocks, telemetry services and collectors each toggle owns.
 TOGGLE_EFFECTS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "cluster_metrics": ({"clusterMetrics", "hostMetrics"}, {"kube-state-metrics", "node-exporter"}, set()),
+    "api_server_metrics": (set(), set(), set()),  # a switch inside clusterMetrics, on eks (test below)
     "cost_metrics": ({"costMetrics"}, {"opencost"}, set()),
     "cluster_events": ({"clusterEvents"}, set(), {"alloy-singleton"}),
     "pod_logs": ({"podLogsViaLoki"}, set(), {"alloy-logs"}),
     "annotation_autodiscovery": ({"annotationAutodiscovery"}, set(), set()),
     "application_observability": ({"applicationObservability"}, set(), {"alloy-receiver"}),
     "collector_self_metrics": ({"integrations"}, set(), set()),
-    # Grafana-side features: nothing in the cluster changes (test below).
+    # Grafana-side features: nothing in the cluster changes (test below), except that the
+    # dashboards' metrics are only kept while the dashboards are provisioned.
     "app_instrumentation": (set(), set(), set()),
     "alerting": (set(), set(), set()),
     "dashboards": (set(), set(), set()),
 }
-GRAFANA_SIDE = ("app_instrumentation", "alerting", "dashboards")
+GRAFANA_SIDE = ("app_instrumentation", "alerting")
 
 
 def test_every_toggle_is_covered() -> None:
@@ -194,7 +198,28 @@ def test_grafana_side_toggles_leave_the_helm_values_alone(toggle: str) -> None:
     assert build_values(changed) == build_values(base)
 
 
-@pytest.mark.parametrize("toggle", sorted(set(TOGGLE_EFFECTS) - set(GRAFANA_SIDE)))
+def test_api_server_metrics_only_on_eks_and_only_while_switched_on() -> None:
+    off = FeatureToggles(api_server_metrics=False)
+    assert build_values(make_spec("eks"))["clusterMetrics"]["apiServer"] == {"enabled": True}
+    assert build_values(make_spec("eks", features=off))["clusterMetrics"]["apiServer"] == {"enabled": False}
+    assert build_values(make_spec("local"))["clusterMetrics"]["apiServer"] == {"enabled": False}
+
+
+def test_dashboard_includes_only_while_the_dashboards_are_provisioned() -> None:
+    on = build_values(make_spec())
+    off = build_values(make_spec(features=FeatureToggles(dashboards=False)))
+    for (feature, block), names in DASHBOARD_INCLUDES.items():
+        tuning = on[feature][block]["metricsTuning"]
+        assert tuning == {"includeMetrics": list(names)}
+        assert "metricsTuning" not in off[feature].get(block, {})
+    assert {**on, "clusterMetrics": None, "hostMetrics": None} == {
+        **off,
+        "clusterMetrics": None,
+        "hostMetrics": None,
+    }
+
+
+@pytest.mark.parametrize("toggle", sorted(set(TOGGLE_EFFECTS) - {*GRAFANA_SIDE, "dashboards"}))
 def test_toggle_off_removes_its_feature(toggle: str) -> None:
     blocks, services, collectors = TOGGLE_EFFECTS[toggle]
     on = build_values(make_spec())
@@ -219,6 +244,10 @@ def test_annotation_autodiscovery_uses_the_shared_annotation_names() -> None:
         "metricsPortNumber": scrape_annotations.PORT,
         "metricsPath": scrape_annotations.PATH,
     }
+
+
+def test_annotation_autodiscovery_only_in_the_services_namespace() -> None:
+    assert build_values(make_spec(namespace="obs"))["annotationAutodiscovery"]["namespaces"] == ["obs"]
 
 
 def test_pod_logs_from_all_namespaces() -> None:

@@ -9,7 +9,7 @@ import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
 from components.grafana_cloud_stack import GrafanaCloudStack, GrafanaCloudStackArgs
-from tools.mocks import PLACEHOLDER_STACK, PlaceholderMocks
+from tools.mocks import PLACEHOLDER_STACK, PlaceholderMocks, placeholder_token
 from tools.program import prepare
 
 
@@ -35,7 +35,7 @@ def test_collector_token_is_an_explicit_secret():
     def check(args):
         is_secret, token = args
         assert is_secret
-        assert token == "glc_placeholder-token-offline-synth"
+        assert token == placeholder_token("c1-alloy-collectors")
 
     return pulumi.Output.all(
         pulumi.Output.from_input(stack.collector_token.is_secret()), stack.collector_token

@@ -6,7 +6,7 @@ import pulumi
 
 from builders.verification import VERIFY_SCOPES, query_endpoints
 from tests.support import named, prepared, settled
-from tools.mocks import PLACEHOLDER_STACK
+from tools.mocks import PLACEHOLDER_STACK, placeholder_policy_id, placeholder_token
 
 POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
@@ -37,7 +37,8 @@ def test_token_rotates_like_the_collectors_token():
         assert token.inputs["earlyRotationWindow"] == collectors.inputs["earlyRotationWindow"] == "240h"
         assert token.inputs["deleteOnDestroy"] is True
         assert token.inputs["namePrefix"] == "llm-judge-local-verify-read"
-        assert token.inputs["accessPolicyId"] == "placeholder-policy-id"  # the policy's policyId
+        # the verification policy's policyId (the mock gives each policy its own)
+        assert token.inputs["accessPolicyId"] == placeholder_policy_id("llm-judge-local-verify-read")
 
     return settled(run, check)
 
@@ -50,7 +51,7 @@ def test_outputs_carry_the_secret_token_and_the_endpoints_of_the_stack_lookup():
     def check(values):
         is_secret, value, endpoints, expires_at = values
         assert is_secret
-        assert value == "glc_placeholder-token-offline-synth"  # the mock token's value
+        assert value == placeholder_token("llm-judge-eks-prod-verify-read")  # the mock token's value
         # Built from the lookup's camelCase answer, not from copies of the placeholder URLs.
         assert endpoints == query_endpoints(PLACEHOLDER_STACK)
         assert endpoints["tempoUrl"] == PLACEHOLDER_STACK["tracesUrl"] + "/tempo"

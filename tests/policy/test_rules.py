@@ -637,6 +637,18 @@ def test_collector_scopes() -> None:
     assert found and "['metrics:read', 'stacks:read']" in found[0] and "AccessPolicy 'collectors'" in found[0]
 
 
+def test_opencosts_policy_may_read_metrics_and_nothing_else() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    assert collector_scopes(policy, {"name": "c1-opencost", "scopes": ["metrics:read"]}, "o") == []
+    found = collector_scopes(
+        policy, {"name": "c1-opencost", "scopes": ["metrics:read", "metrics:write"]}, "o"
+    )
+    assert found and "['metrics:write']" in found[0] and "only reads metrics" in found[0]
+    # Reading is OpenCost's alone: the collectors' policy (any other name) may not.
+    found = collector_scopes(policy, {"name": "c1-alloy-collectors", "scopes": ["metrics:read"]}, "c")
+    assert found and "['metrics:read']" in found[0]
+
+
 def test_allowed_scopes_are_the_builders_definition() -> None:
     assert rules.ALLOWED_COLLECTOR_SCOPES is ALLOWED_COLLECTOR_SCOPES
 

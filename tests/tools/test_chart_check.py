@@ -141,14 +141,33 @@ OPENCOST = "telemetryServices.opencost.opencost"
     ],
 )
 def test_opencost_template_rules(path: str, value: Any, message: str) -> None:
-    problems = chart_check.check_values(with_change(profile_values("local"), path, value))
+    problems = chart_check.check_values(with_change(guided_opencost_values(), path, value))
     assert any(message in p for p in problems), problems
 
 
+def guided_opencost_values() -> dict[str, Any]:
+    """Our values switched to the chart's guided OpenCost setup, which these rules belong to."""
+    values = with_change(
+        profile_values("local"), "telemetryServices.opencost.metricsSource", METRICS_DESTINATION
+    )
+    password_key = values["destinations"][METRICS_DESTINATION]["auth"]["passwordKey"]
+    values = with_change(values, f"{OPENCOST}.prometheus.password_key", password_key)
+    assert chart_check.check_values(values) == []
+    return values
+
+
 def test_opencost_rules_follow_the_destination() -> None:
-    values = profile_values("local")
+    values = guided_opencost_values()
     values["destinations"][METRICS_DESTINATION]["auth"]["usernameKey"] = "OTHER_USER"
     assert any("username_key must be 'OTHER_USER'" in p for p in chart_check.check_values(values))
+
+
+def test_custom_opencost_setup_skips_the_link_rules_but_not_the_cluster_id() -> None:
+    values = profile_values("local")
+    assert values["telemetryServices"]["opencost"]["metricsSource"] == "custom"
+    assert chart_check.check_values(with_change(values, f"{OPENCOST}.prometheus.password_key", "OWN")) == []
+    problems = chart_check.check_values(with_change(values, f"{OPENCOST}.exporter.defaultClusterId", "x"))
+    assert any("defaultClusterId" in p for p in problems)
 
 
 def test_data_directory_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,3 +107,16 @@ def test_refuses_to_write_into_the_repository(tmp_path: Path) -> None:
     inside = chart_data.REPO_ROOT / "synth-out" / "chart-data"
     assert chart_data.main([str(source), "--out", str(inside)]) == 2
     assert not inside.exists()
+
+
+def test_allow_lists_from_the_packaged_chart_are_the_datas_and_the_alloy_integrations() -> None:
+    from tests.support import chart_path
+    from tools.chart_check import data_dir
+    from tools.chart_data import allow_lists
+    from tools.metric_catalog import ALLOY_INTEGRATION_ALLOW_LIST, allow_list
+
+    lists = allow_lists(chart_path())
+    names = {p.stem for p in (data_dir() / "allowLists").glob("*.yaml")}
+    assert set(lists) == names | {"alloy"}
+    assert all(lists[name] == allow_list(name) for name in names)
+    assert lists["alloy"] == ALLOY_INTEGRATION_ALLOW_LIST

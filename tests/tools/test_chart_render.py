@@ -7,20 +7,18 @@ per stack, shared by all tests of that stack.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import yaml
 
 from builders.credentials import KEYS, SECRET_NAME
 from builders.k8s_monitoring import METRICS_DESTINATION, prometheus_query_url
 from builders.k8s_monitoring_names import COLLECTOR_WORKLOAD_KINDS, COLLECTORS, monitoring_names
-from tests.support import chart_path
-from tools.program import run_to_completion, stack_file_config
-from tools.synth import helm_values
+from tests.support import collector_config, rendered_manifests, stack_values
+from tools.rendered_pipeline import parse_alloy, string_list
 
 CHART_ENV = "K8S_MONITORING_CHART"
 RELEASE = "grafana-k8s-monitoring"
@@ -43,40 +41,11 @@ class Rendered:
         return str(self.values["destinations"][METRICS_DESTINATION]["url"])
 
 
-def _program_values(stack: str) -> dict[str, Any]:
-    values = helm_values(run_to_completion(stack, *stack_file_config(stack)).monitor.registrations)
-    assert values is not None
-    return values
-
-
-@pytest.fixture(scope="module")
-def chart() -> Any:
-    import helm_python  # dev-only (requirements-dev.txt): a missing one is an error, not a skip
-
-    return helm_python.Chart.load(str(chart_path()))
-
-
-_renders: dict[str, list[dict[str, Any]]] = {}
-
-
-_values: dict[str, dict[str, Any]] = {}
-
-
 @pytest.fixture(params=["local", "eks"])
-def rendered(request: pytest.FixtureRequest, chart: Any) -> tuple[Rendered, list[dict[str, Any]]]:
-    """(the stack's values, manifests) for one stack; rendered once per module run."""
+def rendered(request: pytest.FixtureRequest) -> tuple[Rendered, list[dict[str, Any]]]:
+    """(the stack's values, manifests) for one stack; rendered once per test session."""
     platform = request.param
-    if platform not in _renders:
-        _values[platform] = _program_values(platform)
-        files = chart.render(values=_values[platform], name=RELEASE, namespace=NAMESPACE)
-        _renders[platform] = list(_manifests(files))
-    return Rendered(platform, _values[platform]), _renders[platform]
-
-
-def _manifests(files: dict[str, str]) -> Iterator[dict[str, Any]]:
-    for path, text in files.items():
-        if path.endswith((".yaml", ".yml")):
-            yield from (doc for doc in yaml.safe_load_all(text) if doc)
+    return Rendered(platform, stack_values(platform)), rendered_manifests(platform)
 
 
 def _of_kind(manifests: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
@@ -84,7 +53,7 @@ def _of_kind(manifests: list[dict[str, Any]], kind: str) -> dict[str, dict[str, 
 
 
 def _collector_config(manifests: list[dict[str, Any]], collector: str) -> str:
-    return _of_kind(manifests, "ConfigMap")[NAMES.collector(collector)]["data"]["config.alloy"]
+    return collector_config(manifests, collector)
 
 
 def test_alloy_collectors(rendered: tuple[Rendered, list[dict[str, Any]]]) -> None:
@@ -185,16 +154,27 @@ def test_destinations_read_our_secret_and_keys(rendered: tuple[Rendered, list[di
     assert not [s for s in manifests if s["kind"] == "Secret"], "the chart must not create credential Secrets"
 
 
-def test_opencost_reads_grafana_cloud_with_our_secret(
+def test_opencost_reads_grafana_cloud_with_its_own_token(
     rendered: tuple[Rendered, list[dict[str, Any]]],
 ) -> None:
+    """The chart accepts `metricsSource: custom` and wires OpenCost's own key, not the collectors'."""
     spec, manifests = rendered
     (deployment,) = [d for name, d in _of_kind(manifests, "Deployment").items() if name.endswith("-opencost")]
     env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PROMETHEUS_SERVER_ENDPOINT"]["value"] == prometheus_query_url(spec.prometheus_url)
     assert env["CLUSTER_ID"]["value"] == spec.cluster_name
-    for variable, key in (("DB_BASIC_AUTH_USERNAME", KEYS.prometheus_user), ("DB_BASIC_AUTH_PW", KEYS.token)):
+    for variable, key in (
+        ("DB_BASIC_AUTH_USERNAME", KEYS.prometheus_user),
+        ("DB_BASIC_AUTH_PW", KEYS.opencost_token),
+    ):
         assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": key}
+    # No other workload of the release is handed OpenCost's token.
+    holders = {
+        m["metadata"]["name"]
+        for m in manifests
+        if m["kind"] in WORKLOAD_KINDS and KEYS.opencost_token in json.dumps(m)
+    }
+    assert holders == {deployment["metadata"]["name"]}
 
 
 def _has_requests_and_limits(resources: dict[str, Any] | None) -> bool:
@@ -268,3 +248,18 @@ def test_node_exporter_mounts_the_host_root_as_every_local_cluster_accepts(
         assert "mountPropagation" not in root
     else:
         assert root["mountPropagation"] == "HostToContainer"
+
+
+def test_annotation_autodiscovery_discovers_only_the_services_namespace(
+    rendered: tuple[Rendered, list[dict[str, Any]]],
+) -> None:
+    """kube-dns and anything else annotated outside the namespace is never discovered, so never scraped."""
+    _, manifests = rendered
+    root = parse_alloy(_collector_config(manifests, "alloy-metrics"))
+    (feature,) = [b for b in root.children if b.kind == "declare" and b.label == "annotation_autodiscovery"]
+    discoveries = {b.label: b for b in feature.walk() if b.kind == "discovery.kubernetes"}
+    assert {d.attributes["role"] for d in discoveries.values()} == {'"pod"', '"service"'}
+    for discovery in discoveries.values():
+        namespaces = [c for c in discovery.children if c.kind == "namespaces"]
+        assert namespaces, f"discovery.kubernetes {discovery.label!r} watches every namespace"
+        assert string_list(namespaces[0].attributes["names"]) == [NAMESPACE], discovery.label

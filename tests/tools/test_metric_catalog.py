@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from builders import cloudwatch
+from builders.features import FeatureToggles
 from tests.support import chart_path
 from tools.chart_check import DATA_ENV, data_dir
 from tools.chart_data import chart_file
 from tools.metric_catalog import (
-    ALLOW_LISTS,
     ALLOY_INTEGRATION_ALLOW_LIST,
+    FILTERED_SOURCES,
     CatalogEntry,
     MetricCatalog,
     allow_list,
+    dashboard_metric_names,
+    dashboard_queries,
+    default_values,
+    grafana_promql,
     metric_names_in,
     otel_label_problems,
     otel_metric_names,
     pipeline_catalog,
+    source_keep_list,
 )
+
+# The lists the default values keep: kubelet, its resource endpoint, cAdvisor, kube-state-metrics
+# (clusterMetrics), node-exporter (hostMetrics) and OpenCost (costMetrics); kubelet probes are off.
+DEFAULT_LISTS = ("kubelet", "kubelet_resource", "cadvisor", "kube-state-metrics", "node-exporter", "opencost")
 
 
 @pytest.fixture(params=[False, True], ids=["local", "eks"])
@@ -32,7 +43,7 @@ def catalog(request: pytest.FixtureRequest) -> MetricCatalog:
 # --- contents -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("source", ALLOW_LISTS)
+@pytest.mark.parametrize("source", DEFAULT_LISTS)
 def test_every_allow_list_entry_is_in_the_catalog(source: str, catalog: MetricCatalog) -> None:
     raw = yaml.safe_load((data_dir() / "allowLists" / f"{source}.yaml").read_text())
     assert raw, source
@@ -54,6 +65,9 @@ def test_every_allow_list_entry_is_in_the_catalog(source: str, catalog: MetricCa
         ("node_cpu_usage_seconds_total", True),  # kubelet_resource
         ("xkube_job_status_failed", False),  # patterns are anchored
         ("kube_pod_labels", False),
+        ("kube_pod_status_qos_class", True),  # our includeMetrics (a dashboard needs it)
+        ("node_uname_info", True),  # our includeMetrics for node-exporter
+        ("node_arp_entries", False),  # only in the integration allow list, which is not used
         ("prober_probe_total", False),  # kubelet_probes is off by default
         ("kepler_container_joules_total", False),  # kepler is not enabled
         ("apiserver_request_total", False),  # API server: no allow list, not catalogued
@@ -105,14 +119,76 @@ def test_catalog_entries_know_regex_from_name() -> None:
 def test_data_directory_comes_from_the_shared_resolution(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "allowLists").mkdir()
-    for name in ALLOW_LISTS:
+    shutil.copytree(data_dir(), tmp_path, dirs_exist_ok=True)
+    for name in DEFAULT_LISTS:
         (tmp_path / "allowLists" / f"{name}.yaml").write_text(f"- only_in_{name.replace('-', '_')}\n")
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     catalog = pipeline_catalog(sqs=False)
     assert catalog.contains("only_in_kube_state_metrics")
     assert not catalog.contains("kube_pod_info")
     assert allow_list("opencost") == ("only_in_opencost",)
+
+
+# --- the catalog follows the values ---------------------------------------------------------
+
+
+def _values(platform: str = "local", **features: bool) -> dict:
+    from builders.k8s_monitoring import MonitoringSpec, build_values
+
+    return build_values(
+        MonitoringSpec(
+            cluster_name="c",
+            namespace="llm-judge",
+            release_name="grafana-k8s-monitoring",
+            platform=platform,  # type: ignore[arg-type]
+            prometheus_url="https://p.example/api/prom/push",
+            loki_url="https://l.example/loki/api/v1/push",
+            otlp_url="https://o.example/otlp",
+            features=FeatureToggles(**features),
+        )
+    )
+
+
+def test_catalog_follows_the_include_lists_in_the_values() -> None:
+    without_dashboards = pipeline_catalog(sqs=False, values=_values(dashboards=False))
+    assert not without_dashboards.contains("node_uname_info")
+    assert not without_dashboards.contains("kube_pod_status_qos_class")
+    assert pipeline_catalog(sqs=False, values=_values()).contains("node_uname_info")
+
+
+def test_catalog_reads_the_tuning_switches_of_the_values() -> None:
+    values = _values()
+    values["hostMetrics"]["linuxHosts"]["metricsTuning"]["useIntegrationAllowList"] = True
+    values["clusterMetrics"]["cadvisor"]["metricsTuning"]["useDefaultAllowList"] = False
+    catalog = pipeline_catalog(sqs=False, values=values)
+    assert catalog.contains("node_arp_entries")  # integration list
+    assert catalog.contains("machine_cpu_cores")  # our include stays
+    assert not catalog.contains("container_fs_reads_total")  # cAdvisor's default list is off
+
+
+def test_a_feature_turned_off_takes_its_sources_out() -> None:
+    catalog = pipeline_catalog(sqs=False, values=_values(cluster_metrics=False))
+    assert not catalog.contains("kube_pod_info")
+    assert not catalog.contains("node_cpu_seconds_total")
+    assert catalog.contains("node_cpu_hourly_cost")  # OpenCost is costMetrics
+
+
+def test_keep_list_is_what_the_chart_template_builds() -> None:
+    cadvisor = next(s for s in FILTERED_SOURCES if s.scrape == "cadvisor")
+    kept = source_keep_list(default_values("local"), cadvisor)
+    assert kept is not None
+    assert kept[:2] == ("up", "scrape_samples_scraped")  # prepended once, then de-duplicated
+    assert kept.count("up") == 1
+    assert kept[-1] == "machine_cpu_cores"  # includes after the default list
+    probes = next(s for s in FILTERED_SOURCES if s.scrape == "kubelet_probes")
+    assert source_keep_list(default_values("local"), probes) is None  # off by default
+
+
+def test_exclude_lists_are_refused() -> None:
+    values = _values()
+    values["clusterMetrics"]["cadvisor"]["metricsTuning"]["excludeMetrics"] = ["x"]
+    with pytest.raises(ValueError, match="excludeMetrics"):
+        pipeline_catalog(sqs=False, values=values)
 
 
 def test_malformed_allow_list_is_an_error(tmp_path: Path) -> None:
@@ -190,3 +266,70 @@ def test_otel_label_problems_ignores_other_metrics() -> None:
 
 def test_otel_names_include_histogram_series() -> None:
     assert {"http_server_request_duration_seconds_bucket", "target_info"} <= otel_metric_names()
+
+
+# --- Grafana dashboards: queries and variables --------------------------------------------------
+
+
+def _dashboard(panels: list, variables: list) -> dict:
+    return {"panels": panels, "templating": {"list": variables}}
+
+
+def test_grafana_variables_are_substituted_before_parsing() -> None:
+    variables = {"cluster": "placeholder", "__rate_interval": "5m", "resolution": "5m"}
+    expr = (
+        'sum(rate(a_total{cluster="$cluster", node=~"${cluster:regex}", x="[[cluster]]"}[$__rate_interval]))'
+    )
+    assert grafana_promql(expr, variables) == (
+        'sum(rate(a_total{cluster="placeholder", node=~"placeholder", x="placeholder"}[5m]))'
+    )
+    # Not a variable of the dashboard: left alone (label_replace's "$1").
+    assert grafana_promql('label_replace(up, "a", "$1", "b", "(.*)")', variables).count("$1") == 1
+
+
+def test_queries_come_from_every_panel_row_and_query_variable() -> None:
+    model = _dashboard(
+        panels=[
+            {
+                "type": "timeseries",
+                "title": "top",
+                "targets": [{"refId": "A", "expr": "rate(a_total[$__rate_interval])"}],
+            },
+            {
+                "type": "row",
+                "collapsed": True,
+                "panels": [{"title": "nested", "targets": [{"refId": "B", "expr": 'b{n="$node"}'}]}],
+            },
+            {"title": "logs", "datasource": {"type": "loki", "uid": "l"}, "targets": [{"expr": '{job="x"}'}]},
+        ],
+        variables=[
+            {
+                "name": "node",
+                "type": "query",
+                "query": {"query": 'label_values(c{cluster="$cluster"}, node)'},
+            },
+            {"name": "cluster", "type": "query", "definition": "", "query": "label_values(d, cluster)"},
+            {"name": "top", "type": "query", "query": "query_result(topk(5, e))"},
+            {"name": "interval", "type": "interval", "options": [{"value": "1m"}]},
+            {"name": "ds", "type": "datasource", "query": "prometheus"},
+        ],
+    )
+    names = dashboard_metric_names(model)
+    assert set(names) == {"a_total", "b", "c", "d", "e"}  # not the Loki query
+    assert names["b"] == {"panel 'nested' target B"}
+    assert names["c"] == {"variable $node"}
+
+
+@pytest.mark.parametrize("query", ["label_values(node)", "metrics(kube_.*)", "label_names()"])
+def test_variable_queries_whose_metrics_cannot_be_told_are_refused(query: str) -> None:
+    model = _dashboard([], [{"name": "v", "type": "query", "query": query}])
+    with pytest.raises(ValueError, match=r"\$v"):
+        dashboard_queries(model)
+
+
+def test_duration_variables_get_a_duration() -> None:
+    model = _dashboard(
+        [{"title": "p", "targets": [{"expr": "rate(a_total[$resolution])"}]}],
+        [{"name": "resolution", "type": "custom", "options": [{"value": "1s"}, {"value": "5m"}]}],
+    )
+    assert dashboard_queries(model)[0].promql == "rate(a_total[5m])"

@@ -27,7 +27,7 @@ def test_local_synth_lists_policy_token_and_secret_with_secrets_hidden(tmp_path,
     token = by_type["grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"]
     assert token["inputs"]["expireAfter"] == "2160h"
     secret = by_type["kubernetes:core/v1:Secret"]
-    assert secret["inputs"]["stringData"] == {key: "[secret]" for key in KEYS.all()}
+    assert secret["inputs"]["stringData"] == {key: "[secret]" for key in (*KEYS.all(), KEYS.opencost_token)}
     assert providers["grafana-cloud"]["inputs"]["cloudAccessPolicyToken"] == "[secret]"
     assert providers["grafana-stack"]["inputs"]["auth"] == "[secret]"
 
@@ -71,3 +71,23 @@ def test_local_synth_writes_helm_values_that_pass_the_chart_checks(tmp_path, cap
     cpu, memory = node_requests(values)
     assert cpu <= 1000 and memory <= 2 * 2**30  # local: at most 1 CPU and 2 GiB
     assert f"requests on one node: {cpu}m CPU, {memory // 2**20} MiB" in capsys.readouterr().out
+
+
+def test_synth_prints_the_series_bill(tmp_path, capsys):
+    assert synth.main(["--stack", "eks", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    bill = out[out.index("series bill") :]
+    node_exporter = next(line for line in bill.splitlines() if line.startswith("  node_exporter:"))
+    assert "node_uname_info" in node_exporter  # queried by the Nodes dashboard
+    assert "container_fs_reads_total" in bill  # kept by cAdvisor's allow list, queried by nothing
+    assert "aws_sqs_approximate_number_of_messages_visible_maximum" in bill  # eks: the queue panels, alert
+    assert "every series the Kubernetes API server exposes" in bill
+    assert "produced by nothing deployed: kube_endpoint_info, kube_hpa_labels" in bill
+
+
+def test_synth_bill_without_the_chart_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("K8S_MONITORING_CHART", str(tmp_path / "absent.tgz"))
+    assert synth.main(["--stack", "local", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "allow lists unknown" in out and "more kept by the allow list" not in out
+    assert "node_uname_info" in out  # what the dashboards query needs no chart
