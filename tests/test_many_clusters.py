@@ -107,10 +107,11 @@ def test_three_clusters_declare_their_grafana_objects(declared: dict[str, list[t
     for cluster, objects in declared.items():
         kinds = Counter(identity[0] for identity in objects)
         # Not a vacuous comparison: each stack has a folder, its 5 dashboards, rule groups, rules,
-        # a contact point, its two access policies and the automation service account.
+        # a contact point, its three access policies (collectors, OpenCost, verification) and the
+        # automation service account.
         assert kinds["folder/dashboard uid"] == 6, cluster
         assert kinds["rule group"] >= 2 and kinds["alert rule uid"] >= 14, cluster
-        assert kinds["contact point"] >= 1 and kinds["access policy"] == 2, cluster
+        assert kinds["contact point"] >= 1 and kinds["access policy"] == 3, cluster
         assert kinds["stack service account"] == 1, cluster
 
 

@@ -26,7 +26,10 @@ def test_every_prometheus_panel_uses_produced_metrics(queues):
     catalog = pipeline_catalog(sqs=bool(queues))
     # Grafana's variables ($__rate_interval, $queue) substituted as for the Kubernetes dashboards.
     queries = dashboard_queries(model)
-    assert len(queries) == len([e for uid, e in dashboard_expressions(model) if uid == DS.prometheus_uid])
+    panels = [q for q in queries if q.where.startswith("panel ")]
+    assert len(panels) == len([e for uid, e in dashboard_expressions(model) if uid == DS.prometheus_uid])
+    # ... and the one query variable, the clusters the services' metrics come from.
+    assert [q.where for q in queries if not q.where.startswith("panel ")] == ["variable $cluster"]
     assert queries, "the dashboard has Prometheus panels"
     for query in queries:
         missing = [name for name in metric_names_in(query.promql) if not catalog.contains(name)]
