@@ -65,6 +65,7 @@ def main() -> dict[str, pulumi.Output]:
             credentials=cluster.credentials,
             metrics_service_account_annotations=cluster.metrics_service_account_annotations,
             metrics_extra_config=cluster.metrics_extra_config,
+            opencost_credentials_version=cloud.opencost_token_expires_at or "",
         ),
     )
     cluster.after_monitoring(monitoring)

@@ -34,7 +34,7 @@ from builders.iam import (
 from builders.k8s_monitoring import METRICS_RECEIVER
 from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network
 from components.external_credentials import ExternalCredentials, ExternalCredentialsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
@@ -189,6 +189,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     assert config.eks is not None  # parse_config guarantees it on platform eks
     eks = config.eks
     aws_provider = aws.Provider("aws", region=eks.region)
+    # First: it may refuse the settings, and nothing below may be left waiting when it does.
+    network = None if eks.existing_cluster_name else cluster_network(eks, aws_provider)
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
@@ -202,14 +204,23 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             cluster_name=config.cluster_name,
             settings=eks,
             aws_provider=aws_provider,
+            namespace=config.namespace,
+            network=network,
             ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )
-    k8s_provider = k8s.Provider("eks-cluster", kubeconfig=cluster.kubeconfig, upsert_existing_objects=False)
-    adopting = k8s.Provider(
-        "eks-cluster-adopting", kubeconfig=cluster.kubeconfig, upsert_existing_objects=True
+    # Everything Kubernetes goes through these providers, so everything that schedules pods (the
+    # External Secrets and k8s-monitoring releases, the services' patches) waits for the node group:
+    # it comes up minutes after the cluster, and an `atomic` Helm release started before it times out.
+    after_nodes = pulumi.ResourceOptions(depends_on=cluster.workload_dependencies)
+    k8s_provider = k8s.Provider(
+        "eks-cluster", kubeconfig=cluster.kubeconfig, upsert_existing_objects=False, opts=after_nodes
     )
-    preflight = cluster_preflight(config, kubeconfig=cluster.kubeconfig)
+    adopting = k8s.Provider(
+        "eks-cluster-adopting", kubeconfig=cluster.kubeconfig, upsert_existing_objects=True, opts=after_nodes
+    )
+    # The preflight reads the cluster with the same kubeconfig, so it waits for the same access entries.
+    preflight = cluster_preflight(config, kubeconfig=cluster.kubeconfig, opts=after_nodes)
     after_preflight = pulumi.ResourceOptions(depends_on=[preflight])
     namespace = AppNamespace(
         "llm-judge", AppNamespaceArgs(name=config.namespace, adopting_provider=adopting), after_preflight
@@ -298,7 +309,10 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
 
 
 def cluster_preflight(
-    config: StackConfig, kube_context: str | None = None, kubeconfig: pulumi.Input[str] | None = None
+    config: StackConfig,
+    kube_context: str | None = None,
+    kubeconfig: pulumi.Input[str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> ClusterPreflight:
     """Reads the cluster as the Kubernetes providers will (same context or kubeconfig)."""
     return ClusterPreflight(
@@ -308,6 +322,7 @@ def cluster_preflight(
         release_name=RELEASE_NAME,
         kube_context=kube_context,
         kubeconfig=kubeconfig,
+        opts=opts,
     )
 
 

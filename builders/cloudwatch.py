@@ -180,9 +180,10 @@ def alloy_config(region: str, queues: Sequence[str], forward_to: str) -> str:
     """Alloy config that collects `SQS_METRICS` for `queues` and forwards them to `forward_to`.
 
     One `static` job per queue rather than a `discovery` job: a static job names its dimensions, so
-    YACE calls only cloudwatch:GetMetricStatistics; discovery first lists resources by tag
-    (tag:GetResources) and metrics (cloudwatch:ListMetrics), then calls GetMetricData. The DESIGN's
-    four permissions cover both; static needs the fewest and collects exactly the queues we name.
+    YACE calls only cloudwatch:GetMetricStatistics (and, per scrape, iam:ListAccountAliases);
+    discovery first lists resources by tag (tag:GetResources) and metrics (cloudwatch:ListMetrics),
+    then calls GetMetricData. The IAM policy grants exactly the static calls
+    (builders/iam.py CLOUDWATCH_EXPORTER_ACTIONS): a discovery job here needs that list changed.
 
     The scrape uses clustering so that, should the metrics StatefulSet run several replicas, only
     one of them calls CloudWatch per interval (every replica exports the same target).

@@ -44,6 +44,11 @@ _SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# An IAM role or user (with its path, if any), the principals EKS access entries take. Not an STS
+# assumed-role session ARN: an access entry names the role itself.
+# https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)(/[A-Za-z0-9_+=,.@-]+)+$")
+_IAM_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role(/[A-Za-z0-9_+=,.@-]+)+$")
 # The values builder speaks the 4.x schema; another major would be accepted by Helm and
 # then silently misread, as the plan's 1.x values are by 4.x.
 SUPPORTED_CHART_MAJOR = 4
@@ -130,6 +135,9 @@ class EksSettings:
     sqs_queues: tuple[str, ...] = (DEFAULT_INFERENCE_QUEUE,)
     secrets_kms_key_arn: str | None = None
     inference_queue: str = DEFAULT_INFERENCE_QUEUE  # one of sqs_queues: the backlog alert's
+    # Access to a cluster the program creates (EKS access entries it manages).
+    cluster_admin_principals: tuple[str, ...] = ()
+    cluster_preview_role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -412,6 +420,20 @@ SETTINGS: tuple[Setting, ...] = (
         "the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)",
         platform="eks",
     ),
+    Setting(
+        "clusterAdminPrincipals",
+        _id_list(_IAM_PRINCIPAL_ARN),
+        "a list of IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>, each once; "
+        "not an assumed-role session ARN arn:aws:sts::...)",
+        platform="eks",
+    ),
+    Setting(
+        "clusterPreviewRoleArn",
+        _matching(_IAM_ROLE_ARN),
+        "an IAM role ARN (arn:aws:iam::<account>:role/<name>; "
+        "not an assumed-role session ARN arn:aws:sts::...)",
+        platform="eks",
+    ),
 )
 
 
@@ -567,6 +589,36 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             f"{_full('vpcId')} and {_full('subnetIds')}: set both (the cluster's VPC and its subnets) "
             "or neither (the account's default VPC)"
         )
+    problems += _eks_access_checks(values)
+    return problems
+
+
+def _eks_access_checks(values: Mapping[str, Any]) -> list[str]:
+    """Cluster access and subnets: combinations that EKS or the program cannot honour."""
+    problems = []
+    # https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: "at least two subnets
+    # that are in different Availability Zones" (the zones themselves are checked at deploy time).
+    if "subnetIds" in values and len(values["subnetIds"]) < 2:
+        problems.append(
+            f"{_full('subnetIds')} = {_show(list(values['subnetIds']))}: EKS needs subnets in at least two "
+            "Availability Zones; list at least two"
+        )
+    preview = values.get("clusterPreviewRoleArn")
+    if preview is not None and preview in values.get("clusterAdminPrincipals", ()):
+        # EKS keeps one access entry per principal: it cannot be both admin and read-only.
+        problems.append(
+            f"{_full('clusterPreviewRoleArn')} = {_show(preview)}: is also in "
+            f"{_full('clusterAdminPrincipals')}; a principal has one access entry, so it is either an admin "
+            "or the read-only preview role"
+        )
+    if "existingClusterName" in values:
+        for key in ("clusterAdminPrincipals", "clusterPreviewRoleArn"):
+            if key in values:
+                problems.append(
+                    f"{_full(key)}: only applies to a cluster the program creates; with "
+                    f"{_full('existingClusterName')} the cluster's owner manages its access entries "
+                    '(see the README, "Cluster access"); remove it'
+                )
     return problems
 
 
@@ -707,6 +759,8 @@ def _eks(values: Mapping[str, Any]) -> EksSettings:
         sqs_queues=values.get("sqsQueues", defaults.sqs_queues),
         secrets_kms_key_arn=values.get("secretsManagerKmsKeyArn"),
         inference_queue=values.get("inferenceQueue", defaults.inference_queue),
+        cluster_admin_principals=values.get("clusterAdminPrincipals", ()),
+        cluster_preview_role_arn=values.get("clusterPreviewRoleArn"),
     )
 
 

@@ -13,14 +13,21 @@ Document = dict[str, Any]
 VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 
-# CloudWatch's metric reads and the tagging API's GetResources accept no resource ARNs, only "*":
+# Exactly what Alloy's prometheus.exporter.cloudwatch calls for the `static` jobs that
+# builders/cloudwatch.py configures (and no `discovery` job, which would add tag:GetResources,
+# cloudwatch:ListMetrics and cloudwatch:GetMetricData). Alloy v1.18 pins YACE v0.64
+# (go.mod; a fork of v0.64.1 via `replace`), whose every scrape of a static job calls, per region:
+# - sts:GetCallerIdentity for the account id (pkg/job/scrape.go, GetAccount): needs no permission,
+#   https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+# - iam:ListAccountAliases for the `account_alias` label (pkg/job/scrape.go, GetAccountAlias;
+#   pkg/clients/account/client.go): denied, it warns on every scrape and the label is empty;
+# - cloudwatch:GetMetricStatistics once per metric (pkg/job/static.go, runStaticJob).
+# Neither action accepts a resource ARN, only "*" (the "Resource types" column is empty):
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_resourcegroupstaggingapi.html
-CLOUDWATCH_READ_ACTIONS = (
-    "cloudwatch:GetMetricData",
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_identityandaccessmanagement.html
+CLOUDWATCH_EXPORTER_ACTIONS = (
     "cloudwatch:GetMetricStatistics",
-    "cloudwatch:ListMetrics",
-    "tag:GetResources",
+    "iam:ListAccountAliases",
 )
 # The service account the EBS CSI add-on's controller runs as, and the driver's own
 # AWS-maintained policy: what the driver needs, kept current by AWS.
@@ -93,14 +100,14 @@ def web_identity_trust_policy(
 
 
 def cloudwatch_metrics_read_policy() -> Document:
-    """What Alloy's CloudWatch exporter needs to discover and read SQS metrics."""
+    """What Alloy's CloudWatch exporter calls to read the SQS metrics of its static jobs."""
     return {
         "Version": VERSION,
         "Statement": [
             {
                 "Sid": "ReadCloudWatchMetrics",
                 "Effect": "Allow",
-                "Action": list(CLOUDWATCH_READ_ACTIONS),
+                "Action": list(CLOUDWATCH_EXPORTER_ACTIONS),
                 "Resource": "*",
             }
         ],

@@ -54,6 +54,8 @@ class MonitoringSpec:
     features: FeatureToggles = field(default_factory=FeatureToggles)
     metrics_service_account_annotations: Mapping[str, str] = field(default_factory=dict)
     metrics_extra_config: str = ""  # Alloy config appended to the metrics collector
+    # Changes whenever OpenCost's token does (its expiry time); see `_opencost`.
+    opencost_credentials_version: str = ""
 
 
 def _res(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Values:
@@ -403,6 +405,9 @@ def _telemetry_services(spec: MonitoringSpec) -> Values:
     return services
 
 
+OPENCOST_CREDENTIALS_ANNOTATION = "llm-judge-observability/credentials-version"
+
+
 def _opencost(spec: MonitoringSpec) -> Values:
     """OpenCost reading its costs back from Grafana Cloud's Mimir with a read-only token of its own.
 
@@ -415,8 +420,18 @@ def _opencost(spec: MonitoringSpec) -> Values:
     still equal `cluster.name`. The query URL is the chart's own mapping from the remote-write URL.
     """
     auth = _destinations(spec)[METRICS_DESTINATION]["auth"]
+    # OpenCost reads its token into its environment at start only (the opencost 2.5.29 chart's
+    # templates/deployment.yaml: DB_BASIC_AUTH_PASSWORD `valueFrom.secretKeyRef`), so a rotated token
+    # reaches it only in a new pod: this pod annotation, keyed to the token, rolls it in the same
+    # `pulumi up` (the old token stays valid until it expires: components/grafana_cloud_stack.py).
+    rollout = (
+        {"podAnnotations": {OPENCOST_CREDENTIALS_ANNOTATION: spec.opencost_credentials_version}}
+        if spec.opencost_credentials_version
+        else {}
+    )
     return {
         "deploy": True,
+        **rollout,
         "metricsSource": "custom",
         "opencost": {
             # The OpenCost chart's values sit one level down, under its own `opencost:` key.

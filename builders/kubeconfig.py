@@ -8,7 +8,13 @@ from typing import Any
 def eks_kubeconfig(
     cluster_name: str, endpoint: str, certificate_authority: str, region: str
 ) -> dict[str, Any]:
-    """No credential is stored: kubectl and the provider call the AWS CLI for a short-lived token."""
+    """No credential is stored: kubectl and the provider call the AWS CLI for a short-lived token.
+
+    `--output json` because the exec credential plugin must print JSON, and the AWS CLI prints in
+    the user's configured format (`output = text` or `yaml` in ~/.aws/config, or AWS_DEFAULT_OUTPUT),
+    which the client cannot parse. pulumi-eks passes it too (nodejs/eks/cluster/cluster.ts,
+    generateKubeconfig).
+    """
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -27,7 +33,16 @@ def eks_kubeconfig(
                     "exec": {
                         "apiVersion": "client.authentication.k8s.io/v1beta1",
                         "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+                        "args": [
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            cluster_name,
+                            "--region",
+                            region,
+                            "--output",
+                            "json",
+                        ],
                     }
                 },
             }

@@ -40,6 +40,8 @@ class AlloyMonitoringArgs:
     release_name: str = RELEASE_NAME
     metrics_service_account_annotations: pulumi.Input[Mapping[str, str]] = field(default_factory=dict)
     metrics_extra_config: str = ""
+    # Changes when OpenCost's token does (its expiry): rolls OpenCost's pod onto a rotated token.
+    opencost_credentials_version: pulumi.Input[str] = ""
 
 
 class AlloyMonitoring(pulumi.ComponentResource):
@@ -58,7 +60,7 @@ class AlloyMonitoring(pulumi.ComponentResource):
         super().__init__("llmjudge:observability:AlloyMonitoring", name, None, opts)
 
         def values(resolved: list) -> dict:
-            namespace, prometheus_url, loki_url, otlp_url, annotations = resolved
+            namespace, prometheus_url, loki_url, otlp_url, annotations, opencost_version = resolved
             return build_values(
                 MonitoringSpec(
                     cluster_name=args.cluster_name,
@@ -71,6 +73,7 @@ class AlloyMonitoring(pulumi.ComponentResource):
                     features=args.features,
                     metrics_service_account_annotations=annotations,
                     metrics_extra_config=args.metrics_extra_config,
+                    opencost_credentials_version=opencost_version,
                 )
             )
 
@@ -87,6 +90,7 @@ class AlloyMonitoring(pulumi.ComponentResource):
                 args.loki_url,
                 args.otlp_url,
                 args.metrics_service_account_annotations,
+                args.opencost_credentials_version,
             ).apply(values),
             atomic=True,  # a failed install or upgrade is rolled back ...
             cleanup_on_fail=True,  # ... and what it created is deleted

@@ -15,7 +15,7 @@ import pulumiverse_grafana as grafana
 from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
 from builders.grafana_objects import OVERVIEW_DASHBOARD, cluster_copy, dashboard_uid, prebuilt_dashboard_uid
-from dynamic.grafana_com_dashboard import GrafanaComDashboard
+from dynamic.grafana_com_dashboard import GrafanaComDashboard, decompress_model
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Dashboards(pulumi.ComponentResource):
                 sha256=pinned.sha256,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            model = pulumi.Output.all(source.model_json, data_sources).apply(
+            model = pulumi.Output.all(source.model_json_gz, data_sources).apply(
                 _prebuilt_config(prebuilt_dashboard_uid(args.cluster_name, pinned.gnet_id), args.cluster_name)
             )
             dashboard = grafana.oss.Dashboard(
@@ -87,13 +87,14 @@ class Dashboards(pulumi.ComponentResource):
 
 
 def _prebuilt_config(uid: str, cluster: str) -> Callable[[list[Any]], str]:
-    """(downloaded model JSON, DataSources) -> the dashboard's config_json: inputs resolved, this
-    cluster's copy (`uid`, opening on `cluster`)."""
+    """(downloaded model as stored, compressed; DataSources) -> the dashboard's config_json: inputs
+    resolved, this cluster's copy (`uid`, opening on `cluster`)."""
 
     def config(resolved: list[Any]) -> str:
-        model_json, ds = resolved
+        model_json_gz, ds = resolved
         prepared = prepare_for_stack(
-            json.loads(model_json), {"DS_PROMETHEUS": ds.prometheus_uid, "DS_LOKI": ds.loki_uid}
+            json.loads(decompress_model(model_json_gz)),
+            {"DS_PROMETHEUS": ds.prometheus_uid, "DS_LOKI": ds.loki_uid},
         )
         return json.dumps(cluster_copy(prepared, uid, cluster))
 

@@ -155,7 +155,14 @@ class GrafanaCloudStack(pulumi.ComponentResource):
         )
         # The provider replaces a rotating token once it is inside its early-rotation window;
         # Pulumi creates the replacement before deleting the old one, and the Secret that
-        # carries it follows in the same `pulumi up`. The old token is revoked, not left to expire.
+        # carries it follows in the same `pulumi up`. Its readers pick the new one up only later
+        # (External Secrets' sync, then Alloy's re-read of the Secret; OpenCost at its rollout), so
+        # the old token is not deleted but left to expire at its `expiresAt`: with
+        # delete_on_destroy false the provider's delete only drops it from state
+        # (terraform-provider-grafana internal/resources/cloud/resource_cloud_access_policy_rotating_token.go,
+        # deleteCloudAccessPolicyRotatingToken). Changing the flag is a state-only update
+        # (updateTokenHelper in resource_cloud_access_policy_token.go calls the API only for
+        # display_name).
         return grafana.cloud.AccessPolicyRotatingToken(
             f"{name}-token",
             access_policy_id=policy.policy_id,
@@ -163,7 +170,7 @@ class GrafanaCloudStack(pulumi.ComponentResource):
             name_prefix=policy_name,
             expire_after=args.token_policy.expire_after,
             early_rotation_window=args.token_policy.early_rotation_window,
-            delete_on_destroy=True,
+            delete_on_destroy=False,
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
             ),

@@ -7,14 +7,31 @@ provider runs in a separate process that unpickles it and imports what it refere
 (https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/), hence this module
 imports only the standard library, Pulumi and the pure builders, and does nothing at import.
 
-`create`/`update` fetch the pinned revision, check its hash and return the text as
-`model_json`; `diff` compares the pins only (no network during preview). Downloads are cached
-in `$XDG_CACHE_HOME` (default `~/.cache`) `/llm-judge-observability/dashboards/<id>-r<rev>.json`
-and a cached file is used only while its hash still matches the pin.
+`create`/`update` fetch the pinned revision, check its hash and return the text, gzip-compressed
+and base64-encoded, as `model_json_gz`; `diff` compares the pins only (no network during preview).
+Downloads are cached in `$XDG_CACHE_HOME` (default `~/.cache`)
+`/llm-judge-observability/dashboards/<id>-r<rev>.json` and a cached file is used only while its
+hash still matches the pin.
+
+What the state keeps: the pin (all `diff` needs; `delete` is the default no-op) and the model,
+compressed. The model must be there: `components/dashboards.py` builds the grafana.oss.Dashboard's
+`config_json` from it on every run, and on a run where the pin is unchanged the engine calls no
+provider method and hands the program this resource's outputs from state. Compressed, the four
+pinned dashboards take about 30 kB of state instead of 340 kB.
+
+DO NOT MOVE OR RENAME this module or `GrafanaComDashboardProvider`. The engine stores the provider
+in every stack's state as a pickle (input `__provider`, pulumi/dynamic/dynamic.py
+serialize_provider: dill, class by reference) that names `dynamic.grafana_com_dashboard` and
+`GrafanaComDashboardProvider`, and unpickles that stored copy to diff, refresh and delete the
+resource (pulumi/dynamic/__main__.py get_provider). Moved, every existing stack's `pulumi destroy`
+and `pulumi refresh` fail to import it. Keep the provider free of instance attributes too: they
+would be pickled into state. tests/dynamic/test_grafana_com_dashboard.py guards both.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import os
 import urllib.error
 import urllib.request
@@ -32,6 +49,7 @@ CACHE_SUBDIR = Path("llm-judge-observability") / "dashboards"
 # grafana.com answers urllib's default User-Agent, but naming the caller is polite and greppable.
 USER_AGENT = "llm-judge-observability (pulumi dynamic provider)"
 INPUT_KEYS = ("gnet_id", "revision", "sha256")
+MODEL_KEY = "model_json_gz"  # the output holding the model; older states hold `model_json` instead
 
 
 class GrafanaComDownloadError(Exception):
@@ -55,8 +73,21 @@ class Pin:
             "gnet_id": self.gnet_id,
             "revision": self.revision,
             "sha256": self.sha256,
-            "model_json": model_json,
+            MODEL_KEY: compress_model(model_json),
         }
+
+
+def compress_model(model_json: str) -> str:
+    """The model as kept in state: gzip (no timestamp, so the same text gives the same output),
+    base64-encoded to travel as a string."""
+    return base64.b64encode(gzip.compress(model_json.encode("utf-8"), compresslevel=9, mtime=0)).decode(
+        "ascii"
+    )
+
+
+def decompress_model(stored: str) -> str:
+    """The dashboard's JSON text exactly as published, from `model_json_gz`."""
+    return gzip.decompress(base64.b64decode(stored)).decode("utf-8")
 
 
 def _whole(props: dict[str, Any], key: str) -> int:
@@ -129,7 +160,9 @@ class GrafanaComDashboardProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         try:
-            changed = Pin.from_props(olds) != Pin.from_props(news) or not olds.get("model_json")
+            # No model in the old outputs: state from before `model_json_gz` (the uncompressed
+            # `model_json`): rewrite it, once, in the new shape.
+            changed = Pin.from_props(olds) != Pin.from_props(news) or not olds.get(MODEL_KEY)
         except (KeyError, ValueError):
             changed = True  # state from an older shape of this resource: refresh it
         return DiffResult(changes=changed, replaces=[], stables=[], delete_before_replace=False)
@@ -142,14 +175,15 @@ class GrafanaComDashboardProvider(ResourceProvider):
 class GrafanaComDashboard(pulumi.dynamic.Resource, module="llmjudge", name="GrafanaComDashboard"):
     """A grafana.com dashboard revision, downloaded and verified on `pulumi up`.
 
-    Output `model_json` is the dashboard's JSON text exactly as published; pass it through
-    `builders.grafana_com.prepare_for_stack` before giving it to Grafana.
+    Output `model_json_gz` is the dashboard's JSON text exactly as published, compressed
+    (`decompress_model`); pass the text through `builders.grafana_com.prepare_for_stack` before
+    giving it to Grafana.
     """
 
     gnet_id: pulumi.Output[int]
     revision: pulumi.Output[int]
     sha256: pulumi.Output[str]
-    model_json: pulumi.Output[str]
+    model_json_gz: pulumi.Output[str]
 
     def __init__(
         self,
@@ -160,7 +194,7 @@ class GrafanaComDashboard(pulumi.dynamic.Resource, module="llmjudge", name="Graf
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         download_url(gnet_id, revision)  # validates both now, in the program, not in the provider
-        props = {"gnet_id": gnet_id, "revision": revision, "sha256": sha256, "model_json": None}
+        props = {"gnet_id": gnet_id, "revision": revision, "sha256": sha256, MODEL_KEY: None}
         super().__init__(GrafanaComDashboardProvider(), resource_name, props, opts)
 
 
@@ -171,5 +205,7 @@ __all__ = [
     "GrafanaComDownloadError",
     "Pin",
     "cache_path",
+    "compress_model",
+    "decompress_model",
     "fetch_model_json",
 ]

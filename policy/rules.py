@@ -442,12 +442,14 @@ def web_identity_trust(resource_type: str, props: Props, name: str = "") -> list
 # Source: the Service Authorization Reference, where the action's "Resource types" column is empty:
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_resourcegroupstaggingapi.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_identityandaccessmanagement.html
 # Add an action only after checking its row there.
 RESOURCE_WILDCARD_ONLY_ACTIONS = frozenset(
     {
         "cloudwatch:getmetricdata",
         "cloudwatch:getmetricstatistics",
         "cloudwatch:listmetrics",
+        "iam:listaccountaliases",
         "tag:getresources",
     }
 )

@@ -175,7 +175,7 @@ def test_opencost_has_its_own_read_only_policy_on_the_stack():
         assert policy.inputs["scopes"] == ["metrics:read"]
         assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
         token = token_of(run, OPENCOST_POLICY)
-        assert token.inputs["deleteOnDestroy"] is True
+        assert token.inputs["deleteOnDestroy"] is False  # left to expire, as the collectors' token
         assert token.inputs["expireAfter"] == token_of(run, COLLECTORS_POLICY).inputs["expireAfter"]
 
     return settled(run, check)
@@ -215,7 +215,8 @@ def test_token_expires_and_rotates_as_configured():
             token = token_of(run, policy)  # the token of that policy (its policyId)
             assert token.inputs["expireAfter"] == "1440h"
             assert token.inputs["earlyRotationWindow"] == "240h"
-            assert token.inputs["deleteOnDestroy"] is True
+            # The old token is left to expire, never revoked while its readers may still use it.
+            assert token.inputs["deleteOnDestroy"] is False
             assert token.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
 
     return settled(run, check)

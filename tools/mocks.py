@@ -27,6 +27,7 @@ from builders.preflight import (
     handover_message,
     handovers,
 )
+from dynamic.grafana_com_dashboard import MODEL_KEY, compress_model
 
 SECRET_SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
 SECRET_SIG = rpc._special_secret_sig  # "1b47061264138c4ac30d75fd1eb44270"
@@ -71,6 +72,50 @@ def _existing_eks_cluster(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The account's default VPC, modelled on us-east-1's six Availability Zones, one default subnet
+# each; the node instance types are offered everywhere but use1-az3 (as reported in the account of
+# pulumi/pulumi-eks#1401). Ids are zeros so they read as placeholders and still parse as ids.
+PLACEHOLDER_VPC_ID = "vpc-00000000000000000"
+PLACEHOLDER_SUBNETS = {f"subnet-{n:017x}": f"use1-az{n}" for n in range(1, 7)}  # id -> zone id
+PLACEHOLDER_ZONES_WITHOUT_OFFERINGS = frozenset({"use1-az3"})
+
+
+def _filter_values(args: dict[str, Any], name: str) -> list[str] | None:
+    found = [f["values"] for f in args.get("filters") or [] if f["name"] == name]
+    return found[0] if found else None
+
+
+def _subnet_ids(args: dict[str, Any]) -> dict[str, Any]:
+    vpc = _filter_values(args, "vpc-id")
+    wanted = _filter_values(args, "subnet-id")
+    in_vpc = list(PLACEHOLDER_SUBNETS) if vpc == [PLACEHOLDER_VPC_ID] else []
+    return {"id": "placeholder-region", "ids": [s for s in in_vpc if wanted is None or s in wanted]}
+
+
+def _subnet(args: dict[str, Any]) -> dict[str, Any]:
+    zone = PLACEHOLDER_SUBNETS[args["id"]]  # KeyError like the provider's "no matching subnet"
+    return {
+        "id": args["id"],
+        "vpcId": PLACEHOLDER_VPC_ID,
+        "availabilityZoneId": zone,
+        "tags": {"Name": "placeholder default subnet (offline synth)"},
+    }
+
+
+def _instance_type_offerings(args: dict[str, Any]) -> dict[str, Any]:
+    offers = [
+        (instance_type, zone)
+        for instance_type in _filter_values(args, "instance-type") or []
+        for zone in sorted(set(PLACEHOLDER_SUBNETS.values()) - PLACEHOLDER_ZONES_WITHOUT_OFFERINGS)
+    ]
+    return {
+        "id": "placeholder-region",
+        "instanceTypes": [t for t, _ in offers],
+        "locations": [z for _, z in offers],
+        "locationTypes": [args.get("locationType")] * len(offers),
+    }
+
+
 PLACEHOLDER_GRAFANA_COM_DASHBOARD = {
     "title": "placeholder dashboard (offline synth: grafana.com is not contacted)",
     "__inputs": [{"name": "DS_PROMETHEUS", "type": "datasource", "pluginId": "prometheus"}],
@@ -106,6 +151,10 @@ INVOKES: dict[str, Any] = {
         "arn": PLACEHOLDER_OIDC_PROVIDER_ARN,
         "url": args["url"],
     },
+    "aws:ec2/getVpcs:getVpcs": lambda args: {"id": "placeholder-region", "ids": [PLACEHOLDER_VPC_ID]},
+    "aws:ec2/getSubnets:getSubnets": _subnet_ids,
+    "aws:ec2/getSubnet:getSubnet": _subnet,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
 }
 
 
@@ -153,7 +202,7 @@ def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> di
         # A published dashboard carries its own fixed uid, the same in every download (15757's is
         # `k8s_views_global`: ../shared/dashboards/15757-k8s-views-global.json); so does the placeholder.
         uid = f"placeholder-gnet-{int(unwrap(inputs['gnet_id']))}"
-        return {"model_json": json.dumps({**PLACEHOLDER_GRAFANA_COM_DASHBOARD, "uid": uid})}
+        return {MODEL_KEY: compress_model(json.dumps({**PLACEHOLDER_GRAFANA_COM_DASHBOARD, "uid": uid}))}
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
         return {"policyId": placeholder_policy_id(inputs.get("name", "policy"))}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":

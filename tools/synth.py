@@ -43,10 +43,24 @@ def resource_records(registrations: list[Registration]) -> list[dict[str, Any]]:
             "name": r.name,
             "parent": names.get(r.parent_urn),  # None for children of the stack itself
             "provider": r.provider_name,
+            "dependsOn": depends_on(r, registrations),
             "inputs": _sorted(redact(r.inputs)),
         }
         for r in registrations
     ]
+
+
+def depends_on(registration: Registration, registrations: list[Registration]) -> list[str]:
+    """What the engine makes this resource wait for, as `<type>::<name>` (logical names alone repeat
+    across types): its dependencies (`depends_on` and the resources its inputs come from) and those
+    of its explicit provider, which it cannot use before they exist."""
+    by_urn = {r.urn: r for r in registrations}
+    urns = set(registration.dependencies)
+    if registration.provider_ref:
+        # `<provider urn>::<provider id>`
+        provider = by_urn.get(registration.provider_ref.rsplit("::", 1)[0])
+        urns |= set(provider.dependencies) if provider else set()
+    return sorted(f"{by_urn[u].type}::{by_urn[u].name}" if u in by_urn else u for u in urns)
 
 
 def helm_values(registrations: list[Registration]) -> dict[str, Any] | None:

@@ -57,6 +57,10 @@ def test_existing_cluster_kubeconfig_uses_aws_cli_tokens_not_stored_credentials(
         "shared",
         "--region",
         "eu-west-1",
+        # The exec plugin must print JSON whatever the user's AWS CLI `output` setting is (text,
+        # yaml, table); pulumi-eks passes the same (nodejs/eks/cluster/cluster.ts generateKubeconfig).
+        "--output",
+        "json",
     ]
     assert "token" not in str(user["user"]).replace("get-token", "")
     assert config["clusters"][0]["cluster"]["server"] == "https://x.eks.amazonaws.com"

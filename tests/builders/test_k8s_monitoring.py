@@ -453,3 +453,25 @@ def test_builder_uses_the_names_module() -> None:
         names.otlp_http_port,
     )
     assert all(names.collector(c).endswith(c) for c in values["collectors"])
+
+
+def test_a_rotated_opencost_token_rolls_the_opencost_pod() -> None:
+    """OpenCost reads its token into its environment at start: a new token needs a new pod."""
+    from builders.k8s_monitoring import OPENCOST_CREDENTIALS_ANNOTATION
+
+    def opencost(version: str) -> dict:
+        spec = MonitoringSpec(
+            cluster_name="c1",
+            namespace="llm-judge",
+            release_name="grafana-k8s-monitoring",
+            platform="local",
+            prometheus_url="https://prometheus.example/api/prom/push",
+            loki_url="https://logs.example/loki/api/v1/push",
+            otlp_url="https://otlp.example/otlp",
+            opencost_credentials_version=version,
+        )
+        return build_values(spec)["telemetryServices"]["opencost"]
+
+    first, rotated = opencost("2026-04-01T00:00:00Z"), opencost("2026-06-30T00:00:00Z")
+    assert first["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-04-01T00:00:00Z"}
+    assert rotated["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-06-30T00:00:00Z"}

@@ -360,6 +360,14 @@ def test_cloudwatch_exporter_and_secret_reader_policies_pass() -> None:
         }
     )
     assert least_privilege(POLICY, {"policy": cloudwatch}, "alloy-cloudwatch") == []
+    static_jobs = _policy(
+        {
+            "Effect": "Allow",
+            "Action": ["cloudwatch:GetMetricStatistics", "iam:ListAccountAliases"],
+            "Resource": "*",
+        }
+    )
+    assert least_privilege(ROLE_POLICY, {"policy": static_jobs}, "irsa-alloy-metrics") == []
     reader = _policy(
         {
             "Effect": "Allow",
@@ -390,6 +398,17 @@ def test_star_resource_for_resource_level_actions_is_refused() -> None:
     )
     found = least_privilege(ROLE_POLICY, {"policy": policy}, "eso")
     assert len(found) == 1 and "['secretsmanager:GetSecretValue']" in found[0]
+
+
+def test_iam_actions_with_resource_level_permissions_still_need_arns() -> None:
+    """iam:ListAccountAliases is allowed on "*" (it has no resource type); other IAM reads are not."""
+    policy = _policy(
+        {"Effect": "Allow", "Action": ["iam:ListAccountAliases", "iam:GetRole", "iam:List*"], "Resource": "*"}
+    )
+    found = least_privilege(ROLE_POLICY, {"policy": policy}, "p")
+    assert len(found) == 2
+    assert "wildcard action(s) ['iam:List*']" in found[0]
+    assert "Resource '*' for ['iam:GetRole', 'iam:List*']" in found[1]
 
 
 def test_not_action_and_inline_role_policies() -> None:

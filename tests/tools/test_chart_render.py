@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.k8s_monitoring import METRICS_DESTINATION, prometheus_query_url
+from builders.k8s_monitoring import METRICS_DESTINATION, OPENCOST_CREDENTIALS_ANNOTATION, prometheus_query_url
 from builders.k8s_monitoring_names import COLLECTOR_WORKLOAD_KINDS, COLLECTORS, monitoring_names
 from tests.support import collector_config, rendered_manifests, stack_values
 from tools.rendered_pipeline import parse_alloy, string_list
@@ -168,6 +168,10 @@ def test_opencost_reads_grafana_cloud_with_its_own_token(
         ("DB_BASIC_AUTH_PW", KEYS.opencost_token),
     ):
         assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": key}
+    # Read at start only, so the pod template carries the token's version: a rotation rolls it.
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    version = spec.values["telemetryServices"]["opencost"]["podAnnotations"][OPENCOST_CREDENTIALS_ANNOTATION]
+    assert version and annotations[OPENCOST_CREDENTIALS_ANNOTATION] == version
     # No other workload of the release is handed OpenCost's token.
     holders = {
         m["metadata"]["name"]

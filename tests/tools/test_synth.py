@@ -19,7 +19,7 @@ PLACEHOLDER_TOKEN = "glc_placeholder-token-offline-synth"
 def test_local_synth_lists_policy_token_and_secret_with_secrets_hidden(tmp_path, capsys):
     assert synth.main(["--stack", "local", "--out", str(tmp_path)]) == 0
     records = json.loads((tmp_path / "resources.json").read_text())
-    assert all(set(r) == {"type", "name", "parent", "provider", "inputs"} for r in records)
+    assert all(set(r) == {"type", "name", "parent", "provider", "dependsOn", "inputs"} for r in records)
     by_type = {r["type"]: r for r in records if r["parent"] != "verify"}  # the collectors' policy and token
     providers = {r["name"]: r for r in records if r["type"] == "pulumi:providers:grafana"}
 
