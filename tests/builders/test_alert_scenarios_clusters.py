@@ -203,8 +203,9 @@ def test_one_clusters_token_expiring_fires_once_for_that_cluster(expiring: Clust
 
 # --- the rules as they were: diluted by the healthy cluster, or counted once per stack ---------
 
-# main at 392be04 (builders/alerts.py), verbatim: the gateway's error-rate rule aggregated over all
-# clusters, and AlloyCollectorNotReady, which kept `cluster` but selected every cluster's series.
+# main before this change (392be04 to a12213d, builders/alerts.py), verbatim: the gateway's error-rate
+# rule aggregated over all clusters, and AlloyCollectorNotReady, which kept `cluster` but selected
+# every cluster's series.
 _OLD_SEL = f'job="{NS}/{GATEWAY}"'
 _OLD_TOTAL = f"sum by (job) (rate(http_server_request_duration_seconds_count{{{_OLD_SEL}}}[5m]))"
 OLD_ERROR_RATE = AlertRule(
