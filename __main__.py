@@ -134,13 +134,16 @@ def instrument_services(config: StackConfig, cluster: Cluster, monitoring: Alloy
 
 
 def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: GrafanaCloudStack) -> None:
-    """Alert rules and dashboards, in the stack's Grafana through its own provider."""
+    """This cluster's folder, alert rules, contact points and dashboards in the stack's Grafana, through
+    its own provider. Each is the cluster's own (builders/grafana_objects.py): other clusters' stacks
+    share the Grafana stack, never an object in it."""
     assert cloud.grafana_token is not None
     grafana_stack = grafana.Provider("grafana-stack", url=cloud.grafana_url, auth=cloud.grafana_token)
     stack_grafana = StackGrafana(
         "stack-grafana",
         StackGrafanaArgs(
             stack_slug=config.grafana_cloud_stack_slug,
+            cluster_name=config.cluster_name,
             grafana_provider=grafana_stack,
             provider_credentials=[cloud.grafana_token_resource] if cloud.grafana_token_resource else [],
         ),
@@ -181,6 +184,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 sqs_queues=queues,
                 prebuilt=dashboards_for_stack(config.platform),
                 grafana_provider=grafana_stack,
+                cluster_name=config.cluster_name,
                 roles=config.service_roles,
             ),
         )

@@ -72,8 +72,8 @@ def automation_service_account_name(cluster_name: str) -> str:
     return f"{cluster_name}-pulumi"
 
 
-# The organization's Admin basic role, not Editor: the provider manages rule groups, contact
-# points and the notification policy through the alerting provisioning API, and reads the data
+# The organization's Admin basic role, not Editor: the provider manages rule groups and contact
+# points through the alerting provisioning API, and reads the data
 # sources, and those permissions (fixed:alerting.provisioning:writer, fixed:datasources:reader)
 # come with Admin only. It is not a Grafana server admin. https://grafana.com/docs/grafana/latest/administration/roles-and-permissions/access-control/rbac-fixed-basic-role-definitions/
 AUTOMATION_ROLE = "Admin"

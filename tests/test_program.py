@@ -80,7 +80,6 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
             ("grafana:alerting/ruleGroup:RuleGroup", "alerts-llm-judge-pipeline", "alerts"),
             # The stack file names no alert destination; synth supplies a placeholder email list.
             ("grafana:alerting/contactPoint:ContactPoint", "alerts-email", "alerts"),
-            ("grafana:alerting/notificationPolicy:NotificationPolicy", "alerts-routing", "alerts"),
             ("llmjudge:observability:Dashboards", "dashboards", None),
             (DASHBOARD, "dashboards-llm-judge", "dashboards"),
             *((DASHBOARD, f"dashboards-{d.gnet_id}", "dashboards") for d in PREBUILT),

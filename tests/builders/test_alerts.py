@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from typing import Any
 
@@ -131,38 +132,39 @@ SERVICE_NAMES = (
     "inference-service",
     "judge-service",
 )
-# Every rule of the eks stack (local: the same without the queue rule): uid and labels, written out.
+CLUSTER = "llm-judge-local"
+NS_AND_CLUSTER = {"namespace": "llm-judge", "cluster": CLUSTER}
+# Every rule of the eks stack (local: the same without the queue rule): its key (the runbook anchor,
+# the same in every cluster) and labels, written out. Its uid is the key and the cluster.
 EXPECTED_IDENTITY: dict[str, tuple[str, dict[str, str]]] = {
     **{
-        f"HighErrorRate {s}": (
-            f"llmj-5xx-{s}",
-            {"severity": "critical", "service": s, "namespace": "llm-judge"},
-        )
+        f"HighErrorRate {s}": (f"llmj-5xx-{s}", {"severity": "critical", "service": s, **NS_AND_CLUSTER})
         for s in SERVICE_NAMES
     },
     **{
-        f"HighLatency {s}": (f"llmj-p95-{s}", {"severity": "warning", "service": s, "namespace": "llm-judge"})
+        f"HighLatency {s}": (f"llmj-p95-{s}", {"severity": "warning", "service": s, **NS_AND_CLUSTER})
         for s in SERVICE_NAMES
     },
     "InferenceQueueBacklog": (
         "llmj-sqs-backlog-inference_queue",
-        {"severity": "warning", "queue": "inference_queue"},
+        {"severity": "warning", "queue": "inference_queue", "cluster": CLUSTER},
     ),
-    "AlloyCollectorNotReady": (
-        "llmj-collector-not-ready",
-        {"severity": "critical", "namespace": "llm-judge"},
-    ),
-    "AlloyRemoteWriteFailing": (
-        "llmj-remote-write-failing",
-        {"severity": "critical", "namespace": "llm-judge"},
-    ),
-    "TelemetryPipelineSilent": (
-        "llmj-pipeline-silent",
-        {"severity": "critical", "namespace": "llm-judge", "cluster": "llm-judge-local"},
-    ),
-    "PodCrashLooping": ("llmj-crashloop", {"severity": "warning", "namespace": "llm-judge"}),
-    "CollectorTokenExpiring": ("llmj-token-expiring", {"severity": "warning", "namespace": "llm-judge"}),
+    "AlloyCollectorNotReady": ("llmj-collector-not-ready", {"severity": "critical", **NS_AND_CLUSTER}),
+    "AlloyRemoteWriteFailing": ("llmj-remote-write-failing", {"severity": "critical", **NS_AND_CLUSTER}),
+    "TelemetryPipelineSilent": ("llmj-pipeline-silent", {"severity": "critical", **NS_AND_CLUSTER}),
+    "PodCrashLooping": ("llmj-crashloop", {"severity": "warning", **NS_AND_CLUSTER}),
+    "CollectorTokenExpiring": ("llmj-token-expiring", {"severity": "warning", **NS_AND_CLUSTER}),
 }
+
+
+def documented_uid(key: str, cluster: str) -> str:
+    """The uid rule of builders/grafana_objects.py, restated: `<key>-<cluster>`, or past 40 characters
+    its first 31 (without a trailing '-' or '_'), '-' and the first 8 hex digits of the whole's sha256."""
+    whole = f"{key}-{cluster}"
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+    return whole if len(whole) <= 40 else f"{whole[:31].rstrip('-_')}-{digest}"
+
+
 # Comparison, threshold, pending period and no-data state of each rule, as the README's table says.
 EXPECTED_CONDITION: dict[str, tuple[str, float, str, str]] = {
     **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK") for s in SERVICE_NAMES},
@@ -180,19 +182,31 @@ def test_every_rule_has_its_uid_labels_and_runbook_link(spec: AlertSpec) -> None
     rules = {rule.title: rule for rule in alert_catalog(spec)}
     expected = {t: e for t, e in EXPECTED_IDENTITY.items() if spec.sqs_queues or t != "InferenceQueueBacklog"}
     assert set(rules) == set(expected)
-    for title, (uid, labels) in expected.items():
+    for title, (key, labels) in expected.items():
         rule = rules[title]
-        assert (rule.uid, rule.all_labels) == (uid, labels), title
-        assert rule.annotations["runbook_url"] == f"{RUNBOOKS}#{uid}"
-        assert rule.summary.strip() and rule.description.strip()
+        assert (rule.uid, rule.all_labels) == (documented_uid(key, CLUSTER), labels), title
+        assert rule.annotations["runbook_url"] == f"{RUNBOOKS}#{key}"
+        assert f"cluster {CLUSTER}" in rule.summary, title
+        assert rule.description.strip()
+
+
+def test_uids_carry_the_cluster_within_40_characters() -> None:
+    short, long = alert_catalog(make_spec()), alert_catalog(make_spec(cluster="c" * 63))
+    gateway = {r.title: r.uid for r in short}["HighErrorRate gateway-service"]
+    assert gateway == "llmj-5xx-gateway-service-llm-judge-local"  # 40: fits as is
+    persistence = {r.title: r.uid for r in short}["HighErrorRate persistence-service"]
+    whole = "llmj-5xx-persistence-service-llm-judge-local"
+    assert persistence == f"llmj-5xx-persistence-service-ll-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
+    assert all(len(r.uid) <= 40 for r in long)
+    assert len({r.uid for r in long}) == len(long)
 
 
 def test_every_rule_has_a_runbook_section_to_link_to() -> None:
     runbooks = (ROOT / "docs" / "runbooks.md").read_text()
     # The alert rules' anchors (llmj-…); the page also holds tools.verify's sections (verify-…).
     anchors = set(re.findall(r'<a id="(llmj-[^"]+)"></a>', runbooks))
-    uids = {uid for uid, _ in EXPECTED_IDENTITY.values()}
-    assert anchors == uids, (sorted(uids - anchors), sorted(anchors - uids))
+    keys = {key for key, _ in EXPECTED_IDENTITY.values()}
+    assert anchors == keys, (sorted(keys - anchors), sorted(anchors - keys))
 
 
 def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
@@ -201,7 +215,7 @@ def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
         own = [r for r in rules if r.labels.get("service") == service]
         assert {r.title.split()[0] for r in own} == {"HighErrorRate", "HighLatency"}
         for rule in own:
-            assert f'job="{spec.namespace}/{service}"' in rule.expr
+            assert f'cluster="{spec.cluster}", job="{spec.namespace}/{service}"' in rule.expr
             assert "{{ $labels.job }}" in rule.summary
 
 
@@ -215,7 +229,7 @@ def test_error_rate_rule_is_a_5xx_ratio_over_5_percent() -> None:
 
 def test_latency_rule_is_p95_over_5_seconds_by_le_and_job() -> None:
     rule = next(r for r in alert_catalog(make_spec()) if r.title == "HighLatency judge-service")
-    assert rule.expr.startswith("histogram_quantile(0.95, sum by (le, job)")
+    assert rule.expr.startswith("histogram_quantile(0.95, sum by (le, cluster, job)")
     assert (rule.threshold, rule.comparison, rule.severity) == (5.0, "gt", "warning")
 
 
