@@ -7,7 +7,7 @@ import pulumiverse_grafana as grafana
 
 from builders.config import DEFAULT_INFERENCE_QUEUE, StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
-from builders.grafana_com import dashboards_for_stack
+from builders.grafana_com import dashboards_for_platform
 from components.alert_rules import AlertRules, AlertRulesArgs
 from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
@@ -182,7 +182,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 services=services,
                 namespace=config.namespace,
                 sqs_queues=queues,
-                prebuilt=dashboards_for_stack(config.platform),
+                prebuilt=dashboards_for_platform(config.platform),
                 grafana_provider=grafana_stack,
                 cluster_name=config.cluster_name,
                 roles=config.service_roles,
