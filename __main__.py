@@ -162,7 +162,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 sqs_queues=queues,
                 runbook_base_url=config.runbook_base_url,
                 # The first of the cluster's tokens to expire (the collectors', OpenCost's).
-                collector_token_expires_at_epoch=cloud.cluster_tokens_expire_at.apply(
+                earliest_token_expiry_epoch=cloud.cluster_tokens_expire_at.apply(
                     lambda expiries: min(epoch_seconds(e) for e in expiries)
                 ),
                 prometheus_uid=stack_grafana.data_sources.apply(lambda ds: ds.prometheus_uid),

@@ -111,7 +111,9 @@ class AlertSpec:
     namespace: str
     services: Sequence[str]
     sqs_queues: Sequence[str]
-    collector_token_expires_at_epoch: int
+    # When the first of the cluster's in-cluster tokens (the collectors', OpenCost's) expires, in Unix
+    # seconds: the deadline of the token-expiry rule.
+    earliest_token_expiry_epoch: int
     runbook_base_url: str
     # clusterName: the chart's remote write adds `cluster` (and `k8s_cluster_name`) with this value
     # to every series (`external_labels` of each prometheus.remote_write the chart renders).
@@ -145,9 +147,9 @@ class AlertSpec:
                 f"inference_queue {self.inference_queue!r} is not among the collected sqs_queues "
                 f"{list(self.sqs_queues)!r}"
             )
-        epoch = self.collector_token_expires_at_epoch
+        epoch = self.earliest_token_expiry_epoch
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= 0:
-            raise ValueError(f"collector_token_expires_at_epoch {epoch!r} must be positive Unix seconds")
+            raise ValueError(f"earliest_token_expiry_epoch {epoch!r} must be positive Unix seconds")
         url = self.runbook_base_url
         if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s#]+", url):
             raise ValueError(f"runbook_base_url {url!r} must be an http(s) URL without a '#fragment'")
@@ -439,7 +441,7 @@ def _token_expiry_rule(spec: AlertSpec) -> AlertRule:
         # No metric knows the token's expiry, so it is baked in at deploy time. The rule is rewritten
         # on every `pulumi up`, which is also when the token is rotated: a new token brings a new
         # expiry here. A stack nobody deploys for months is exactly the one this rule must warn about.
-        expr=f"vector({spec.collector_token_expires_at_epoch}) - time()",
+        expr=f"vector({spec.earliest_token_expiry_epoch}) - time()",
         threshold=float(TOKEN_WARNING_SECONDS),
         comparison="lt",
         for_="0s",

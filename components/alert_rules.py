@@ -37,7 +37,7 @@ class AlertRulesArgs:
     services: Sequence[str]
     sqs_queues: Sequence[str]
     runbook_base_url: str
-    collector_token_expires_at_epoch: pulumi.Input[int]
+    earliest_token_expiry_epoch: pulumi.Input[int]  # the first of the collectors' and OpenCost's tokens
     prometheus_uid: pulumi.Input[str]
     email_addresses: Sequence[str]  # plain config; empty: no email contact point
     slack_webhook_url: pulumi.Input[str] | None
@@ -55,12 +55,12 @@ class AlertRules(pulumi.ComponentResource):
         super().__init__("llmjudge:observability:AlertRules", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.grafana_provider)
 
-        def spec(token_expires_at_epoch: int) -> AlertSpec:
+        def spec(earliest_token_expiry_epoch: int) -> AlertSpec:
             return AlertSpec(
                 namespace=args.namespace,
                 services=args.services,
                 sqs_queues=args.sqs_queues,
-                collector_token_expires_at_epoch=token_expires_at_epoch,
+                earliest_token_expiry_epoch=earliest_token_expiry_epoch,
                 runbook_base_url=args.runbook_base_url,
                 cluster=args.cluster_name,
                 release_name=args.release_name,
@@ -71,7 +71,7 @@ class AlertRules(pulumi.ComponentResource):
         # Which groups exist does not depend on the token's expiry (any epoch will do); the
         # token rule's expression does, so the rules are built once the expiry is known.
         groups = sorted({rule.group for rule in alert_catalog(spec(1))})
-        resolved = pulumi.Output.all(args.collector_token_expires_at_epoch, args.prometheus_uid)
+        resolved = pulumi.Output.all(args.earliest_token_expiry_epoch, args.prometheus_uid)
 
         plan = routing(
             cluster=args.cluster_name,

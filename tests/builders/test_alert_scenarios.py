@@ -36,7 +36,7 @@ def spec(cluster: Cluster, queues: tuple[str, ...] = (), token_epoch: int = THIR
         namespace=NS,
         services=SERVICES,
         sqs_queues=queues,
-        collector_token_expires_at_epoch=token_epoch,
+        earliest_token_expiry_epoch=token_epoch,
         runbook_base_url=RUNBOOKS,
         cluster=cluster.name,
         release_name=RELEASE,

@@ -56,7 +56,7 @@ def make_spec(queues: tuple[str, ...] = (), **changes: Any) -> AlertSpec:
         "namespace": "llm-judge",
         "services": [s.name for s in DEFAULT_SERVICES],
         "sqs_queues": list(queues),
-        "collector_token_expires_at_epoch": EXPIRES,
+        "earliest_token_expiry_epoch": EXPIRES,
         "runbook_base_url": RUNBOOKS,
         "cluster": "llm-judge-local",
         "release_name": "grafana-k8s-monitoring",
@@ -346,7 +346,7 @@ def test_crash_loop_rule_is_scoped_to_the_namespace() -> None:
 def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
     rule = next(
         r
-        for r in alert_catalog(make_spec(collector_token_expires_at_epoch=epoch))
+        for r in alert_catalog(make_spec(earliest_token_expiry_epoch=epoch))
         if r.title == "CollectorTokenExpiring"
     )
     assert str(epoch) in rule.expr
@@ -366,8 +366,8 @@ def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
-        ({"collector_token_expires_at_epoch": 0}, "0"),
-        ({"collector_token_expires_at_epoch": True}, "True"),
+        ({"earliest_token_expiry_epoch": 0}, "0"),
+        ({"earliest_token_expiry_epoch": True}, "True"),
         ({"runbook_base_url": "docs/runbooks.md"}, "'docs/runbooks.md'"),
         ({"runbook_base_url": "https://x/r.md#top"}, "fragment"),
     ],
