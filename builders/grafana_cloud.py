@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from builders.features import FeatureToggles
-from builders.verification import VERIFY_POLICY_SUFFIX, VERIFY_SCOPES
+from builders.grafana_objects import OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX
+from builders.verification import VERIFY_SCOPES
 
 # Scopes the collectors may ever be given; anything else is outside this program's job.
 ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
@@ -12,7 +13,6 @@ ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
 # It gets a policy and token of its own holding only that scope, so the collectors' token never
 # reads and OpenCost's never writes (README "Credentials").
 OPENCOST_SCOPES = ("metrics:read",)
-OPENCOST_POLICY_SUFFIX = "-opencost"
 
 
 def collector_scopes(features: FeatureToggles) -> tuple[str, ...]:
@@ -37,15 +37,6 @@ def loki_push_url(logs_url: str) -> str:
     return logs_url.rstrip("/") + "/loki/api/v1/push"
 
 
-def collector_policy_name(cluster_name: str) -> str:
-    """Access-policy names are lowercase, digits and '-' and unique per org."""
-    return f"{cluster_name}-alloy-collectors"
-
-
-def opencost_policy_name(cluster_name: str) -> str:
-    return f"{cluster_name}{OPENCOST_POLICY_SUFFIX}"
-
-
 def allowed_scopes(policy_name: str) -> tuple[str, ...]:
     """The most an access policy of this program may grant, told apart by its name: OpenCost's reads
     metrics, the verification policy reads this stack's telemetry, every other one (the collectors')
@@ -66,10 +57,6 @@ def stack_data_source_names(stack_slug: str) -> dict[str, str]:
         "loki": f"grafanacloud-{stack_slug}-logs",
         "tempo": f"grafanacloud-{stack_slug}-traces",
     }
-
-
-def automation_service_account_name(cluster_name: str) -> str:
-    return f"{cluster_name}-pulumi"
 
 
 # The organization's Admin basic role, not Editor: the provider manages rule groups and contact

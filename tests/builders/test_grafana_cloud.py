@@ -7,11 +7,10 @@ from builders.grafana_cloud import (
     ALLOWED_COLLECTOR_SCOPES,
     OPENCOST_SCOPES,
     allowed_scopes,
-    collector_policy_name,
     collector_scopes,
     loki_push_url,
-    opencost_policy_name,
 )
+from builders.grafana_objects import collector_policy_name, opencost_policy_name
 
 
 def test_all_features_need_exactly_the_three_write_scopes():

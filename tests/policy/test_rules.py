@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
-from builders.verification import verify_policy_name
+from builders.grafana_objects import verify_policy_name
 from policy import rules
 from policy.rules import (
     RULES,
