@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from builders.features import FeatureToggles
-from builders.grafana_objects import OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX
+from builders.grafana_objects import COLLECTOR_POLICY_SUFFIX, OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX
 from builders.verification import VERIFY_SCOPES
 
 # Scopes the collectors may ever be given; anything else is outside this program's job.
@@ -37,15 +37,20 @@ def loki_push_url(logs_url: str) -> str:
     return logs_url.rstrip("/") + "/loki/api/v1/push"
 
 
-def allowed_scopes(policy_name: str) -> tuple[str, ...]:
-    """The most an access policy of this program may grant, told apart by its name: OpenCost's reads
-    metrics, the verification policy reads this stack's telemetry, every other one (the collectors')
-    only writes telemetry. The policy pack holds each policy to this."""
-    if policy_name.endswith(OPENCOST_POLICY_SUFFIX):
-        return OPENCOST_SCOPES
-    if policy_name.endswith(VERIFY_POLICY_SUFFIX):
-        return VERIFY_SCOPES
-    return ALLOWED_COLLECTOR_SCOPES
+def allowed_scopes(policy_name: str) -> tuple[str, ...] | None:
+    """The most an access policy of this program may grant, told apart by its name
+    (builders.grafana_objects): the collectors' only write telemetry, OpenCost's reads metrics, the
+    verification policy reads this stack's telemetry. None: the name is none of the three, and the
+    policy pack refuses the policy."""
+    kinds = (
+        (COLLECTOR_POLICY_SUFFIX, ALLOWED_COLLECTOR_SCOPES),
+        (OPENCOST_POLICY_SUFFIX, OPENCOST_SCOPES),
+        (VERIFY_POLICY_SUFFIX, VERIFY_SCOPES),
+    )
+    for suffix, scopes in kinds:
+        if policy_name.endswith(suffix) and len(policy_name) > len(suffix):
+            return scopes
+    return None
 
 
 def stack_data_source_names(stack_slug: str) -> dict[str, str]:
