@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.config import DEFAULT_INFERENCE_QUEUE, StackConfig, epoch_seconds
+from builders.cloudwatch import DEFAULT_INFERENCE_QUEUE
+from builders.config import StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
 from builders.grafana_com import dashboards_for_platform
 from components.alert_rules import AlertRules, AlertRulesArgs

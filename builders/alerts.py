@@ -120,7 +120,7 @@ class AlertSpec:
     cluster: str
     release_name: str  # the k8s-monitoring release: its collectors' workload names derive from it
     features: FeatureToggles  # which sources run, hence which series the pipeline rules can see
-    inference_queue: str = "inference_queue"
+    inference_queue: str = cloudwatch.DEFAULT_INFERENCE_QUEUE
 
     def __post_init__(self) -> None:
         for name in ("namespace", "cluster", "release_name"):

@@ -22,6 +22,7 @@ from builders.alerts import (
     alert_catalog,
     grafana_rule_data,
 )
+from builders.cloudwatch import DEFAULT_INFERENCE_QUEUE
 from builders.features import FeatureToggles
 from builders.grafana_objects import contact_point_name
 from builders.notification_routing import Routing, routing
@@ -44,7 +45,7 @@ class AlertRulesArgs:
     pagerduty_integration_key: pulumi.Input[str] | None
     grafana_provider: grafana.Provider  # the stack's Grafana
     release_name: str = RELEASE_NAME  # the k8s-monitoring release whose collectors the rules watch
-    inference_queue: str = "inference_queue"  # config `inferenceQueue`: the backlog rule's queue
+    inference_queue: str = DEFAULT_INFERENCE_QUEUE  # config `inferenceQueue`: the backlog rule's queue
 
 
 class AlertRules(pulumi.ComponentResource):
