@@ -14,13 +14,15 @@ and list Secrets there; a role without them, such as the read-only PR preview ro
 check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
-Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and
-the pure builders at import time; the Kubernetes client is imported where the provider runs.
+It reads through clients.kube, the standard-library Kubernetes client tools.verify uses too (kubeconfig
+merging, contexts, CA and client certificates, tokens, exec credential plugins such as `aws eks
+get-token`), and runs its message through that client's Redactor. Like
+dynamic/grafana_com_dashboard.py, this module imports only the standard library, pyyaml, Pulumi,
+the pure builders and clients/, and does nothing at import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,9 @@ from builders.preflight import (
     handovers,
     helm_history_selector,
 )
+from clients.http import RequestError
+from clients.kube import KubeClient, client_for, default_kubeconfig_paths, load_kubeconfig, parse_kubeconfig
+from clients.redact import Redactor
 
 INPUT_KEYS = ("namespace", "secret_name", "release_name", "kube_context", "kubeconfig")
 
@@ -60,57 +65,45 @@ class Target:
         return f"kubeconfig context {self.kube_context}" if self.kube_context else "the cluster's kubeconfig"
 
 
-def read_namespace(target: Target, api_client: Any) -> tuple[SecretSeen | None, list[HelmRevision]]:
+def read_namespace(target: Target, kube: KubeClient) -> tuple[SecretSeen | None, list[HelmRevision]]:
     """The credentials Secret (None if absent) and the release's Helm history, through the API."""
-    from kubernetes.client import CoreV1Api
-    from kubernetes.client.exceptions import ApiException
-
-    core = CoreV1Api(api_client)
-    as_json = api_client.sanitize_for_serialization  # the client's models -> the API's JSON
+    secrets = f"/api/v1/namespaces/{target.namespace}/secrets"
     try:
-        secret = SecretSeen.from_object(
-            as_json(core.read_namespaced_secret(target.secret_name, target.namespace))
-        )
-    except ApiException as err:
+        secret = SecretSeen.from_object(kube.get_json(f"{secrets}/{target.secret_name}"))
+    except RequestError as err:
         if err.status != 404:
             raise
         secret = None
-    history = core.list_namespaced_secret(
-        target.namespace, label_selector=helm_history_selector(target.release_name)
-    )
-    return secret, [HelmRevision.from_storage_secret(as_json(s)) for s in history.items]
+    history = kube.get_json(secrets, {"labelSelector": helm_history_selector(target.release_name)})
+    return secret, [HelmRevision.from_storage_secret(s) for s in history.get("items") or []]
 
 
-def api_client_for(target: Target) -> Any:
+def kube_client_for(target: Target, redactor: Redactor) -> KubeClient:
     """A Kubernetes API client configured like the program's Kubernetes provider."""
-    import yaml
-    from kubernetes import config
-
     if target.kubeconfig:
-        return config.new_client_from_config_dict(yaml.safe_load(target.kubeconfig))
+        return client_for(parse_kubeconfig(target.kubeconfig), None, redactor)
     # Default loading rules, as the provider's: $KUBECONFIG (a list of files) or ~/.kube/config.
-    return config.new_client_from_config(context=target.kube_context)
+    return client_for(load_kubeconfig(default_kubeconfig_paths()), target.kube_context, redactor)
 
 
-def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_client_for) -> str | None:
+def preflight_failure(target: Target) -> str | None:
     """The hand-over message, or None when the namespace holds nothing in the way.
 
     A cluster that cannot be read fails the run too: without the read, nothing says the run
     would not stop half-way on the user's objects.
     """
-    from kubernetes.client.exceptions import ApiException
-
+    redactor = Redactor()  # what the client meets (tokens, exec credentials) stays out of the message
     try:
-        secret, history = read_namespace(target, connect(target))
-    except ApiException as err:
+        secret, history = read_namespace(target, kube_client_for(target, redactor))
+    except RequestError as err:
         if err.status == 403:
             # A role that may not read Secrets there: the PR preview role, whose EKS access entry is
             # a view policy (view excludes Secrets). Its preview cannot check and passes; the
             # deploy role's `pulumi up` reads them and stops before any change (README).
             return None
-        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
+        return redactor(f"cannot read namespace {target.namespace} through {target.cluster}: {err}")
     except Exception as err:
-        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
+        return redactor(f"cannot read namespace {target.namespace} through {target.cluster}: {err}")
     found = handovers(target.namespace, secret, target.release_name, history)
     return handover_message(target.namespace, found) if found else None
 
@@ -168,7 +161,7 @@ __all__ = [
     "ClusterPreflight",
     "ClusterPreflightProvider",
     "Target",
-    "api_client_for",
+    "kube_client_for",
     "preflight_failure",
     "read_namespace",
 ]

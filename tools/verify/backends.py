@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.verify import http
-from tools.verify.redact import Redactor
+from clients import http
+from clients.redact import Redactor
 
 Sample = dict[str, Any]  # {"metric": {...}, "value": [time, "1"]}
 
