@@ -19,6 +19,17 @@ merging, contexts, CA and client certificates, tokens, exec credential plugins s
 get-token`), and runs its message through that client's Redactor. Like
 dynamic/grafana_com_dashboard.py, this module imports only the standard library, pyyaml, Pulumi,
 the pure builders and clients/, and does nothing at import.
+
+What the state keeps: the inputs (the kubeconfig among them, a secret) and, as outputs, only the
+namespace; `diff` needs nothing and `delete` is the default no-op.
+
+DO NOT MOVE OR RENAME this module or `ClusterPreflightProvider`. As for
+dynamic/grafana_com_dashboard.py, the engine stores the provider in every stack's state as a pickle
+(input `__provider`, pulumi/dynamic/dynamic.py serialize_provider: dill, class by reference) that
+names `dynamic.cluster_preflight` and `ClusterPreflightProvider`, and unpickles that stored copy to
+diff, refresh and delete the resource (pulumi/dynamic/__main__.py get_provider). Moved, every existing
+stack's `pulumi destroy` and `pulumi refresh` fail to import it. Keep the provider free of instance
+attributes too: they would be pickled into state. tests/dynamic/test_cluster_preflight.py guards both.
 """
 
 from __future__ import annotations
@@ -117,7 +128,8 @@ class ClusterPreflightProvider(ResourceProvider):
         return CheckResult(news, [CheckFailure("", failure)] if failure else [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"preflight-{props['namespace']}", outs=props)
+        # Outputs are state too: the namespace is all anyone reads (the kubeconfig stays an input only).
+        return CreateResult(id_=f"preflight-{props['namespace']}", outs={"namespace": props["namespace"]})
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         # Nothing to change: `check` does the work, on every run.
@@ -144,17 +156,11 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
             "secret_name": secret_name,
             "release_name": release_name,
             "kube_context": kube_context,
-            "kubeconfig": kubeconfig,
+            # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
+            # where it comes from: keep it one in state.
+            "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
         }
-        # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
-        # where it comes from: keep it one in state.
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
-        super().__init__(
-            ClusterPreflightProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret_outputs, opts),
-        )
+        super().__init__(ClusterPreflightProvider(), resource_name, props, opts)
 
 
 __all__ = [

@@ -4,7 +4,9 @@ API server does): the kubeconfig as the eks stack passes it, and a context of $K
 
 from __future__ import annotations
 
+import base64
 import json
+import pickletools
 import socket
 import sys
 import threading
@@ -14,13 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import dill
+import pulumi
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from builders.credentials import SECRET_NAME
 from components.alloy_monitoring import RELEASE_NAME
-from dynamic.cluster_preflight import ClusterPreflightProvider, Target, preflight_failure
-from tools.mocks import helm_release_secret
+from dynamic.cluster_preflight import ClusterPreflight, ClusterPreflightProvider, Target, preflight_failure
+from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, RecordingMonitor, helm_release_secret
 
 NS = "llm-judge"
 MANUAL_RELEASE = "(chart k8s-monitoring-1.6.54, revision 2, status deployed)"
@@ -248,3 +253,75 @@ def test_eks_authenticates_with_the_exec_plugin_and_never_shows_its_token(
         f"cannot read namespace {NS} through the cluster's kubeconfig: "
     )
     assert "HTTP 500" in message and token not in message and "[redacted]" in message
+
+
+# --- what every stack's state holds ----------------------------------------------------------------
+
+# The resource's `__provider` input in every stack deployed with the preflight:
+# `serialize_provider(ClusterPreflightProvider())`, base64 of a dill pickle that names the provider
+# class by module and name. The engine unpickles this stored copy, not the program's, to diff,
+# refresh and delete the resource (pulumi/dynamic/__main__.py get_provider).
+STORED_PROVIDER = (
+    "gASVPQAAAAAAAACMGWR5bmFtaWMuY2x1c3Rlcl9wcmVmbGlnaHSUjBhDbHVzdGVyUHJlZmxpZ2h0UHJvdmlkZXKUk5QpgZQu"
+)
+
+
+def test_the_provider_pickle_in_existing_state_still_loads_and_works(api: ApiServer) -> None:
+    """Fails when the module or class is moved or renamed: `pulumi destroy` and `pulumi refresh` of
+    every existing stack would fail the same way."""
+    provider = dill.loads(base64.b64decode(STORED_PROVIDER))
+    assert isinstance(provider, ClusterPreflightProvider)
+    props = {"namespace": NS, "secret_name": SECRET_NAME, "release_name": RELEASE_NAME}
+    olds = {**props, "kube_context": None, "kubeconfig": kubeconfig(api.server_port)}  # an older state's
+    assert provider.diff(f"preflight-{NS}", olds, {**props, "kubeconfig": rpc.UNKNOWN}).changes is False
+    provider.delete(f"preflight-{NS}", olds)  # the default no-op: the preflight made nothing
+    assert api.requests == []  # diff and delete never read the cluster
+
+
+def test_the_provider_is_stored_by_reference_under_its_fixed_name() -> None:
+    """New state stays what existing state holds: the same module and class, by reference (no
+    pickled code, no instance attributes)."""
+    serialized = serialize_provider(ClusterPreflightProvider())
+    strings = [arg for op, arg, _ in pickletools.genops(base64.b64decode(serialized)) if isinstance(arg, str)]
+    assert strings == ["dynamic.cluster_preflight", "ClusterPreflightProvider"]
+    assert serialized == STORED_PROVIDER
+
+
+def test_the_outputs_in_state_are_the_namespace_only(api: ApiServer) -> None:
+    props = {
+        "namespace": NS,
+        "secret_name": SECRET_NAME,
+        "release_name": RELEASE_NAME,
+        "kube_context": None,
+        "kubeconfig": kubeconfig(api.server_port),
+    }
+    created = ClusterPreflightProvider().create(props)
+    assert (created.id, created.outs) == (f"preflight-{NS}", {"namespace": NS})
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise AssertionError(f"the preflight invokes nothing, not {args.token}")
+
+
+def test_the_kubeconfig_is_a_secret_in_state_even_when_passed_as_plain_text() -> None:
+    mocks = _Mocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def check() -> pulumi.Output[None]:
+        preflight = ClusterPreflight(
+            "cluster-preflight", NS, SECRET_NAME, RELEASE_NAME, kubeconfig=kubeconfig(6443)
+        )
+
+        def assert_secret(_: Any) -> None:
+            (registration,) = monitor.registrations
+            assert registration.inputs["kubeconfig"].get(SECRET_SIG_KEY) == SECRET_SIG
+
+        return preflight.namespace.apply(assert_secret)
+
+    check()
