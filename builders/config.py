@@ -326,7 +326,8 @@ _DNS_LABEL_ALLOWED = (
     "with a letter or digit, at most 63 characters"
 )
 
-# Every non-secret setting, in the order of the README's table.
+# Every non-secret setting; problems are reported in this order. The README's "Configuration" table
+# documents each one (tests/builders/test_config.py checks that it lists exactly these keys).
 SETTINGS: tuple[Setting, ...] = (
     Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
     Setting("clusterName", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED, required=True),

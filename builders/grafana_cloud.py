@@ -11,7 +11,7 @@ ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
 # OpenCost reads its cost inputs back from the stack's Mimir, which takes `metrics:read`
 # (https://grafana.com/docs/grafana-cloud/security-and-account-management/authentication-and-permissions/access-policies/#scopes).
 # It gets a policy and token of its own holding only that scope, so the collectors' token never
-# reads and OpenCost's never writes (README "Credentials").
+# reads and OpenCost's never writes (README "The two Grafana Cloud credentials in the cluster").
 OPENCOST_SCOPES = ("metrics:read",)
 
 

@@ -356,6 +356,23 @@ def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("cost_metrics", "tokens"), [(True, "the Alloy collectors', OpenCost's"), (False, None)]
+)
+def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, tokens: str | None) -> None:
+    """The expiry is the first of the cluster's tokens: OpenCost's too while cost metrics are on."""
+    spec = make_spec(features=FeatureToggles(cost_metrics=cost_metrics))
+    rule = next(r for r in alert_catalog(spec) if r.title == "CollectorTokenExpiring")
+    assert rule.summary == "A Grafana Cloud token of cluster llm-judge-local expires within 14 days"
+    if tokens:
+        assert f"({tokens})" in rule.description and "OpenCost's queries" in rule.description
+    else:
+        assert "OpenCost" not in rule.description
+        assert rule.description.startswith(
+            "The Alloy collectors' Grafana Cloud token of cluster llm-judge-local"
+        )
+
+
+@pytest.mark.parametrize(
     ("changes", "culprit"),
     [
         ({"namespace": "Bad_NS"}, "'Bad_NS'"),

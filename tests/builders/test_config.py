@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -302,6 +303,19 @@ def test_a_trailing_newline_is_refused_inside_structured_settings(key, value):
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 EN_DASH = "\u2013"  # the README writes ranges with an en dash
+
+
+def test_the_readme_documents_every_setting_and_no_other() -> None:
+    """The "Configuration" section's two tables (settings, secret settings): one row per key (a row may
+    name several, `vpcId`, `subnetIds`), the same keys the program reads."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = [
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([A-Za-z0-9]+)`", line.split(" | ", 1)[0])
+    ]
+    assert sorted(documented) == sorted(known_keys())
 
 
 def readme_row(key: str) -> str:
