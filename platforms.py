@@ -168,8 +168,7 @@ def local_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         "grafana-cloud-credentials",
         CredentialsSecretArgs(
             namespace=namespace.name,
-            **credential_values(cloud),
-            opencost_token=cloud.opencost_token,
+            entries=credential_entries(cloud),
             k8s_provider=k8s_provider,
         ),
         after_preflight,
@@ -233,7 +232,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             region=eks.region,
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
-            entries=secret_entries(**credential_values(cloud), opencost_token=cloud.opencost_token),
+            entries=credential_entries(cloud),
             operator_role_arn=operator_role,
             # Changes whenever one of the tokens in the Secret is rotated.
             credentials_version=cloud.cluster_tokens_expire_at.apply(",".join),
@@ -326,15 +325,16 @@ def cluster_preflight(
     )
 
 
-def credential_values(cloud: GrafanaCloudStack) -> dict[str, pulumi.Output[str]]:
-    """The credentials Secret's values, from the Grafana Cloud stack and the collectors' token
-    (OpenCost's read-only token, `cloud.opencost_token`, goes beside them when there is one)."""
-    return {
-        "instance_id": cloud.stack_id,
-        "token": cloud.collector_token,
-        "otlp_endpoint": cloud.otlp_url,
-        "prometheus_endpoint": cloud.prometheus_remote_write_endpoint,
-        "prometheus_user": cloud.prometheus_user_id,
-        "loki_endpoint": cloud.loki_push_url,
-        "loki_user": cloud.logs_user_id,
-    }
+def credential_entries(cloud: GrafanaCloudStack) -> dict[str, pulumi.Output[str]]:
+    """The credentials Secret's entries, the same on both platforms: the Grafana Cloud stack's
+    endpoints and users, the collectors' token and, when there is one, OpenCost's read-only token."""
+    return secret_entries(
+        instance_id=cloud.stack_id,
+        token=cloud.collector_token,
+        otlp_endpoint=cloud.otlp_url,
+        prometheus_endpoint=cloud.prometheus_remote_write_endpoint,
+        prometheus_user=cloud.prometheus_user_id,
+        loki_endpoint=cloud.loki_push_url,
+        loki_user=cloud.logs_user_id,
+        opencost_token=cloud.opencost_token,
+    )

@@ -21,8 +21,9 @@ Cluster: many clusters send to one Grafana Cloud stack, and each cluster's stack
 (builders.grafana_objects). Every rule selects this stack's cluster (`cluster="<clusterName>"`: the
 chart's remote write adds `cluster` and `k8s_cluster_name` to every series, the services' OTLP metrics
 included), keeps `cluster` in its aggregation, carries it as a label and names it in its summary: an
-incident in one cluster fires once, for that cluster, however the others fare. tests/builders/
-test_alert_scenarios.py runs both clusters' rules over both clusters' series to show it.
+incident in one cluster fires once, for that cluster, however the others fare.
+tests/builders/test_alert_scenarios_clusters.py runs three clusters' rules over the three clusters'
+series to show it.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class AlertRule:
 
     @property
     def all_labels(self) -> dict[str, str]:
-        """The rule's labels as Grafana gets them, `severity` included (notification policies route on it)."""
+        """The rule's labels as Grafana gets them, `severity` included (it names the severity in
+        notifications and silences; routing is the rule's own notification settings)."""
         return {**self.labels, "severity": self.severity}
 
     @property
@@ -111,14 +113,16 @@ class AlertSpec:
     namespace: str
     services: Sequence[str]
     sqs_queues: Sequence[str]
-    collector_token_expires_at_epoch: int
+    # When the first of the cluster's in-cluster tokens (the collectors', OpenCost's) expires, in Unix
+    # seconds: the deadline of the token-expiry rule.
+    earliest_token_expiry_epoch: int
     runbook_base_url: str
     # clusterName: the chart's remote write adds `cluster` (and `k8s_cluster_name`) with this value
     # to every series (`external_labels` of each prometheus.remote_write the chart renders).
     cluster: str
     release_name: str  # the k8s-monitoring release: its collectors' workload names derive from it
     features: FeatureToggles  # which sources run, hence which series the pipeline rules can see
-    inference_queue: str = "inference_queue"
+    inference_queue: str = cloudwatch.DEFAULT_INFERENCE_QUEUE
 
     def __post_init__(self) -> None:
         for name in ("namespace", "cluster", "release_name"):
@@ -145,9 +149,9 @@ class AlertSpec:
                 f"inference_queue {self.inference_queue!r} is not among the collected sqs_queues "
                 f"{list(self.sqs_queues)!r}"
             )
-        epoch = self.collector_token_expires_at_epoch
+        epoch = self.earliest_token_expiry_epoch
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= 0:
-            raise ValueError(f"collector_token_expires_at_epoch {epoch!r} must be positive Unix seconds")
+            raise ValueError(f"earliest_token_expiry_epoch {epoch!r} must be positive Unix seconds")
         url = self.runbook_base_url
         if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s#]+", url):
             raise ValueError(f"runbook_base_url {url!r} must be an http(s) URL without a '#fragment'")
@@ -434,21 +438,28 @@ def _token_expiry_rule(spec: AlertSpec) -> AlertRule:
     key = _key("token-expiring")
     return AlertRule(
         uid=rule_uid(spec.cluster, key),
+        # The title predates OpenCost's token; it stays, as alerts, silences and the runbook use it.
         title="CollectorTokenExpiring",
         group=PIPELINE_GROUP,
-        # No metric knows the token's expiry, so it is baked in at deploy time. The rule is rewritten
-        # on every `pulumi up`, which is also when the token is rotated: a new token brings a new
-        # expiry here. A stack nobody deploys for months is exactly the one this rule must warn about.
-        expr=f"vector({spec.collector_token_expires_at_epoch}) - time()",
+        # No metric knows a token's expiry, so the first of the cluster's tokens to expire (the
+        # collectors', OpenCost's) is baked in at deploy time. The rule is rewritten on every
+        # `pulumi up`, which is also when the tokens are rotated: new tokens bring a new expiry here.
+        # A stack nobody deploys for months is exactly the one this rule must warn about.
+        expr=f"vector({spec.earliest_token_expiry_epoch}) - time()",
         threshold=float(TOKEN_WARNING_SECONDS),
         comparison="lt",
         for_="0s",
         severity="warning",
-        summary=f"Grafana Cloud collector token of cluster {spec.cluster} expires within 14 days",
+        summary=f"A Grafana Cloud token of cluster {spec.cluster} expires within 14 days",
         description=(
-            f"The access-policy token the Alloy collectors of cluster {spec.cluster} use expires in "
-            "{{ humanizeDuration $values.B.Value }}. Run `pulumi up` to rotate it before it does; "
-            "afterwards every collector's remote write fails with 401."
+            f"The first of the Grafana Cloud tokens in cluster {spec.cluster}'s credentials Secret "
+            "(the Alloy collectors', OpenCost's) expires in {{ humanizeDuration $values.B.Value }}. "
+            "Run `pulumi up` to rotate them before then; with an expired token every collector's "
+            "remote write, or OpenCost's queries, fail with 401."
+            if spec.features.cost_metrics
+            else f"The Alloy collectors' Grafana Cloud token of cluster {spec.cluster} expires in "
+            "{{ humanizeDuration $values.B.Value }}. Run `pulumi up` to rotate it before then; with "
+            "an expired token every collector's remote write fails with 401."
         ),
         runbook_url=_runbook(spec, key),
         no_data_state="Alerting",  # vector() always returns a sample; no data means something is off

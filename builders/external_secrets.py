@@ -25,8 +25,9 @@ FORCE_SYNC_ANNOTATION = "force-sync"
 
 def force_sync_annotation(version: str) -> dict[str, str]:
     """ESO re-syncs an ExternalSecret whenever this annotation's value changes. Keyed to the
-    collectors' token, the new token reaches the cluster before Pulumi deletes the old one at
-    the end of the same update, instead of up to one refresh interval later."""
+    expiry times of the tokens in the Secret (the collectors', OpenCost's), a rotated token reaches
+    the cluster in the same update, instead of up to one refresh interval later; the old one is not
+    deleted but expires on its own (README "Token rotation")."""
     return {FORCE_SYNC_ANNOTATION: version}
 
 

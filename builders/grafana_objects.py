@@ -1,4 +1,5 @@
-"""What one cluster's stack owns in the shared Grafana, and the names that make each object its own.
+"""What one cluster's stack owns in the shared Grafana Cloud stack, and the names that make each object
+its own: the one place these names are made.
 
 Many clusters send to one Grafana Cloud stack (the free tier has exactly one; staging, production
 and regions add clusters, not Grafana stacks), and each cluster is one stack of this program. The
@@ -6,9 +7,12 @@ decision (README "Many clusters, one Grafana Cloud stack"): every Grafana object
 belongs to that cluster alone and has the cluster in its identity; nothing is shared, nothing is a
 singleton.
 
+    access policies  <cluster>-alloy-collectors, <cluster>-opencost, <cluster>-verify-read
+    service account  <cluster>-pulumi (manages the stack's Grafana)
     folder           uid llm-judge-<cluster>, title "LLM Judge (<cluster>)"
     dashboards       uid <name>-<cluster>: "LLM Judge" (llm-judge-overview-<cluster>) and the
-                     grafana.com ones (their own uid, e.g. k8s_views_global-<cluster>)
+                     grafana.com ones (grafana-com-<id>-<cluster>, replacing their own uid such
+                     as k8s_views_global)
     rule groups      in the cluster's folder (Grafana keys a group by folder uid and name)
     alert rules      uid <rule key>-<cluster>
     contact points   llm-judge-<cluster>-email / -slack / -pagerduty
@@ -130,3 +134,27 @@ def contact_point_name(cluster: str, destination: Destination) -> str:
     if destination not in DESTINATIONS:
         raise ValueError(f"destination {destination!r} must be one of {DESTINATIONS}")
     return f"llm-judge-{_cluster(cluster)}-{destination}"
+
+
+# Grafana Cloud access policies: names of lowercase letters, digits and '-', unique per organisation.
+# The suffix tells the three kinds apart (builders.grafana_cloud.allowed_scopes, the policy pack).
+COLLECTOR_POLICY_SUFFIX = "-alloy-collectors"
+OPENCOST_POLICY_SUFFIX = "-opencost"
+VERIFY_POLICY_SUFFIX = "-verify-read"
+
+
+def collector_policy_name(cluster_name: str) -> str:
+    return f"{cluster_name}{COLLECTOR_POLICY_SUFFIX}"
+
+
+def opencost_policy_name(cluster_name: str) -> str:
+    return f"{cluster_name}{OPENCOST_POLICY_SUFFIX}"
+
+
+def verify_policy_name(cluster_name: str) -> str:
+    return f"{cluster_name}{VERIFY_POLICY_SUFFIX}"
+
+
+def automation_service_account_name(cluster_name: str) -> str:
+    """The stack service account through which the program manages the stack's Grafana."""
+    return f"{cluster_name}-pulumi"

@@ -40,7 +40,6 @@ GRAFANA_PLACEHOLDER_CONTACT_POINT = "grafana-default-email"
 # notification; `job` ("<namespace>/<service>" on the services' metrics) splits per service. The
 # pipeline alerts carry no job.
 GROUP_BY = ("alertname", "grafana_folder", "cluster", "job")
-SEVERITIES = ("critical", "warning")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # Read, and only read, each signal the pipeline delivers. The policy pack allows exactly these for
-# the policy named by `verify_policy_name` (policy/rules.py).
+# the policy named by `builders.grafana_objects.verify_policy_name` (policy/rules.py).
 VERIFY_SCOPES: tuple[str, ...] = ("metrics:read", "logs:read", "traces:read")
-VERIFY_POLICY_SUFFIX = "-verify-read"
 
 # Keys of the `verifyEndpoints` stack output, read back by tools.verify.
 ENDPOINT_KEYS: tuple[str, ...] = (
@@ -29,11 +28,6 @@ ENDPOINT_KEYS: tuple[str, ...] = (
     "tempoUrl",
     "tempoUserId",
 )
-
-
-def verify_policy_name(cluster_name: str) -> str:
-    """Access-policy names are lowercase, digits and '-' and unique per org (as the collectors')."""
-    return f"{cluster_name}{VERIFY_POLICY_SUFFIX}"
 
 
 def query_endpoints(stack: Mapping[str, object]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from builders.alerts import (
     alert_catalog,
     grafana_rule_data,
 )
+from builders.cloudwatch import DEFAULT_INFERENCE_QUEUE
 from builders.features import FeatureToggles
 from builders.grafana_objects import contact_point_name
 from builders.notification_routing import Routing, routing
@@ -37,14 +38,14 @@ class AlertRulesArgs:
     services: Sequence[str]
     sqs_queues: Sequence[str]
     runbook_base_url: str
-    collector_token_expires_at_epoch: pulumi.Input[int]
+    earliest_token_expiry_epoch: pulumi.Input[int]  # the first of the collectors' and OpenCost's tokens
     prometheus_uid: pulumi.Input[str]
     email_addresses: Sequence[str]  # plain config; empty: no email contact point
     slack_webhook_url: pulumi.Input[str] | None
     pagerduty_integration_key: pulumi.Input[str] | None
     grafana_provider: grafana.Provider  # the stack's Grafana
     release_name: str = RELEASE_NAME  # the k8s-monitoring release whose collectors the rules watch
-    inference_queue: str = "inference_queue"  # config `inferenceQueue`: the backlog rule's queue
+    inference_queue: str = DEFAULT_INFERENCE_QUEUE  # config `inferenceQueue`: the backlog rule's queue
 
 
 class AlertRules(pulumi.ComponentResource):
@@ -55,12 +56,12 @@ class AlertRules(pulumi.ComponentResource):
         super().__init__("llmjudge:observability:AlertRules", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.grafana_provider)
 
-        def spec(token_expires_at_epoch: int) -> AlertSpec:
+        def spec(earliest_token_expiry_epoch: int) -> AlertSpec:
             return AlertSpec(
                 namespace=args.namespace,
                 services=args.services,
                 sqs_queues=args.sqs_queues,
-                collector_token_expires_at_epoch=token_expires_at_epoch,
+                earliest_token_expiry_epoch=earliest_token_expiry_epoch,
                 runbook_base_url=args.runbook_base_url,
                 cluster=args.cluster_name,
                 release_name=args.release_name,
@@ -71,7 +72,7 @@ class AlertRules(pulumi.ComponentResource):
         # Which groups exist does not depend on the token's expiry (any epoch will do); the
         # token rule's expression does, so the rules are built once the expiry is known.
         groups = sorted({rule.group for rule in alert_catalog(spec(1))})
-        resolved = pulumi.Output.all(args.collector_token_expires_at_epoch, args.prometheus_uid)
+        resolved = pulumi.Output.all(args.earliest_token_expiry_epoch, args.prometheus_uid)
 
         plan = routing(
             cluster=args.cluster_name,

@@ -9,12 +9,10 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
-from builders.grafana_cloud import (
-    AUTOMATION_ROLE,
-    OPENCOST_SCOPES,
+from builders.grafana_cloud import AUTOMATION_ROLE, OPENCOST_SCOPES, loki_push_url
+from builders.grafana_objects import (
     automation_service_account_name,
     collector_policy_name,
-    loki_push_url,
     opencost_policy_name,
 )
 from builders.verification import query_endpoints

@@ -13,7 +13,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
-from builders.verification import VERIFY_SCOPES, verify_policy_name
+from builders.grafana_objects import verify_policy_name
+from builders.verification import VERIFY_SCOPES
 
 
 @dataclass

@@ -33,6 +33,7 @@ from builders.grafana_cloud import (
     OPENCOST_SCOPES,
     allowed_scopes,
 )
+from builders.grafana_objects import COLLECTOR_POLICY_SUFFIX, OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX
 from builders.iam import EBS_CSI_MANAGED_POLICY, NODE_MANAGED_POLICIES
 from builders.verification import VERIFY_SCOPES
 
@@ -703,6 +704,7 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
 
 # --- (f) Grafana Cloud access-policy scopes -------------------------------------------------------
 
+POLICY_SUFFIXES = (COLLECTOR_POLICY_SUFFIX, OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX)
 # What each kind of access policy is for, by the scopes builders.grafana_cloud.allowed_scopes gives it.
 _SCOPE_PURPOSE: dict[tuple[str, ...], str] = {
     ALLOWED_COLLECTOR_SCOPES: "the collectors' token only writes telemetry",
@@ -713,12 +715,19 @@ _SCOPE_PURPOSE: dict[tuple[str, ...], str] = {
 
 def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[str]:
     """A Grafana Cloud access policy grants only its role's scopes, told apart by its name
-    (builders.grafana_cloud.allowed_scopes): the collectors' write scopes, OpenCost's `metrics:read`
-    (`<cluster>-opencost`), or the verification policy's read scopes (`<cluster>-verify-read`)."""
+    (builders.grafana_cloud.allowed_scopes): the collectors' write scopes (`<cluster>-alloy-collectors`),
+    OpenCost's `metrics:read` (`<cluster>-opencost`), or the verification policy's read scopes
+    (`<cluster>-verify-read`). A policy named none of these is refused: nothing says what it may hold."""
     if resource_type != ACCESS_POLICY:
         return []
     policy_name = props.get("name")
-    allowed = allowed_scopes(policy_name if isinstance(policy_name, str) else "")
+    allowed = allowed_scopes(policy_name) if isinstance(policy_name, str) else None
+    if allowed is None:
+        return [
+            f"{_label(resource_type, props, name)}: name {policy_name!r} is none of this program's access "
+            f"policies ({', '.join(f'<clusterName>{s}' for s in POLICY_SUFFIXES)}), so no scopes are "
+            "known to be its own; name it after the one it is"
+        ]
     why = _SCOPE_PURPOSE[allowed]
     scopes = [s for s in _as_list(props.get("scopes")) if isinstance(s, str)]
     extra = sorted(set(scopes) - set(allowed))
@@ -801,9 +810,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "grafana-collector-scopes",
-        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write "
-        "(OpenCost's <cluster>-opencost policy: metrics:read only; the verification policy "
-        "<cluster>-verify-read: metrics:read, logs:read and traces:read only).",
+        "Grafana Cloud access policies are the program's three, told apart by name: the collectors' "
+        "<cluster>-alloy-collectors grants at most metrics:write, logs:write and traces:write, "
+        "OpenCost's <cluster>-opencost metrics:read only, the verification policy <cluster>-verify-read "
+        "metrics:read, logs:read and traces:read only; any other name is refused.",
         {ACCESS_POLICY},
         collector_scopes,
     ),

@@ -36,7 +36,7 @@ def spec(cluster: Cluster, queues: tuple[str, ...] = (), token_epoch: int = THIR
         namespace=NS,
         services=SERVICES,
         sqs_queues=queues,
-        collector_token_expires_at_epoch=token_epoch,
+        earliest_token_expiry_epoch=token_epoch,
         runbook_base_url=RUNBOOKS,
         cluster=cluster.name,
         release_name=RELEASE,
@@ -500,11 +500,11 @@ def test_token_rule_fires_once_less_than_14_days_remain() -> None:
     fired = Alert(
         {"severity": "warning", "namespace": NS, "cluster": LOCAL.name},
         {
-            "summary": "Grafana Cloud collector token of cluster llm-judge-local expires within 14 days",
-            "description": "The access-policy token the Alloy collectors of cluster llm-judge-local use "
-            "expires in 13d 23h 59m 0s. "
-            "Run `pulumi up` to rotate it before it does; afterwards every collector's remote write "
-            "fails with 401.",
+            "summary": "A Grafana Cloud token of cluster llm-judge-local expires within 14 days",
+            "description": "The first of the Grafana Cloud tokens in cluster llm-judge-local's "
+            "credentials Secret (the Alloy collectors', OpenCost's) expires in 13d 23h 59m 0s. "
+            "Run `pulumi up` to rotate them before then; with an expired token every collector's "
+            "remote write, or OpenCost's queries, fail with 401.",
             "runbook_url": f"{RUNBOOKS}#llmj-token-expiring",
         },
     )

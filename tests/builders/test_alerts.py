@@ -56,7 +56,7 @@ def make_spec(queues: tuple[str, ...] = (), **changes: Any) -> AlertSpec:
         "namespace": "llm-judge",
         "services": [s.name for s in DEFAULT_SERVICES],
         "sqs_queues": list(queues),
-        "collector_token_expires_at_epoch": EXPIRES,
+        "earliest_token_expiry_epoch": EXPIRES,
         "runbook_base_url": RUNBOOKS,
         "cluster": "llm-judge-local",
         "release_name": "grafana-k8s-monitoring",
@@ -346,13 +346,30 @@ def test_crash_loop_rule_is_scoped_to_the_namespace() -> None:
 def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
     rule = next(
         r
-        for r in alert_catalog(make_spec(collector_token_expires_at_epoch=epoch))
+        for r in alert_catalog(make_spec(earliest_token_expiry_epoch=epoch))
         if r.title == "CollectorTokenExpiring"
     )
     assert str(epoch) in rule.expr
     assert metric_names_in(rule.expr) == set()
     assert (rule.threshold, rule.comparison) == (14 * 24 * 3600, "lt")
     assert TOKEN_WARNING_SECONDS == 1_209_600
+
+
+@pytest.mark.parametrize(
+    ("cost_metrics", "tokens"), [(True, "the Alloy collectors', OpenCost's"), (False, None)]
+)
+def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, tokens: str | None) -> None:
+    """The expiry is the first of the cluster's tokens: OpenCost's too while cost metrics are on."""
+    spec = make_spec(features=FeatureToggles(cost_metrics=cost_metrics))
+    rule = next(r for r in alert_catalog(spec) if r.title == "CollectorTokenExpiring")
+    assert rule.summary == "A Grafana Cloud token of cluster llm-judge-local expires within 14 days"
+    if tokens:
+        assert f"({tokens})" in rule.description and "OpenCost's queries" in rule.description
+    else:
+        assert "OpenCost" not in rule.description
+        assert rule.description.startswith(
+            "The Alloy collectors' Grafana Cloud token of cluster llm-judge-local"
+        )
 
 
 @pytest.mark.parametrize(
@@ -366,8 +383,8 @@ def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
-        ({"collector_token_expires_at_epoch": 0}, "0"),
-        ({"collector_token_expires_at_epoch": True}, "True"),
+        ({"earliest_token_expiry_epoch": 0}, "0"),
+        ({"earliest_token_expiry_epoch": True}, "True"),
         ({"runbook_base_url": "docs/runbooks.md"}, "'docs/runbooks.md'"),
         ({"runbook_base_url": "https://x/r.md#top"}, "fragment"),
     ],

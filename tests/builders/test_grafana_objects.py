@@ -10,14 +10,18 @@ import pytest
 
 from builders.grafana_objects import (
     OVERVIEW_DASHBOARD,
+    automation_service_account_name,
     cluster_copy,
+    collector_policy_name,
     contact_point_name,
     dashboard_uid,
     folder_title,
     folder_uid,
     grafana_uid,
+    opencost_policy_name,
     prebuilt_dashboard_uid,
     rule_uid,
+    verify_policy_name,
     with_uid,
 )
 
@@ -27,6 +31,10 @@ LONGEST_CLUSTER = "c" * 62 + "x"  # a DNS-1123 label can be 63 characters
 
 def all_names(cluster: str) -> dict[str, str]:
     return {
+        "collectors' access policy": collector_policy_name(cluster),
+        "OpenCost's access policy": opencost_policy_name(cluster),
+        "verification access policy": verify_policy_name(cluster),
+        "service account": automation_service_account_name(cluster),
         "folder uid": folder_uid(cluster),
         "folder title": folder_title(cluster),
         "overview dashboard uid": dashboard_uid(cluster, OVERVIEW_DASHBOARD),
@@ -38,6 +46,10 @@ def all_names(cluster: str) -> dict[str, str]:
 
 def test_the_names_of_the_local_cluster_written_out() -> None:
     assert all_names("llm-judge-local") == {
+        "collectors' access policy": "llm-judge-local-alloy-collectors",
+        "OpenCost's access policy": "llm-judge-local-opencost",
+        "verification access policy": "llm-judge-local-verify-read",
+        "service account": "llm-judge-local-pulumi",
         "folder uid": "llm-judge-llm-judge-local",
         "folder title": "LLM Judge (llm-judge-local)",
         "overview dashboard uid": "llm-judge-overview-llm-judge-local",

@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime import settings
 
 from builders.config import PROJECT, epoch_seconds
-from builders.grafana_com import dashboards_for_stack
+from builders.grafana_com import dashboards_for_platform
 from tests.support import DELETE, by_type, config_for, named, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
@@ -197,7 +197,7 @@ def test_dashboards_use_the_stacks_data_source_uids_and_the_folder():
         (cluster_variable,) = [v for v in custom["templating"]["list"] if v["name"] == "cluster"]
         assert cluster_variable["current"]["value"] == CLUSTER
         assert PROM_UID in json.dumps(custom) and "placeholder-logs" in json.dumps(custom)
-        for pinned in dashboards_for_stack("local"):
+        for pinned in dashboards_for_platform("local"):
             model = dashboards[f"dashboards-{pinned.gnet_id}"].inputs["configJson"]
             assert "${DS_PROMETHEUS}" not in model and PROM_UID in model
             assert "__inputs" not in json.loads(model)

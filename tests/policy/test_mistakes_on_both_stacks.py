@@ -30,6 +30,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+ACCESS_POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
 TOKEN = "glc_eyJvIjoiMTIzNDU2IiwibiI6ImxpdGVyYWwifQ=="  # a realistic token, not a placeholder
@@ -248,6 +249,15 @@ def token_in_container_env(resources: Resources) -> None:
     )
 
 
+def access_policy_of_no_known_kind(resources: Resources) -> None:
+    """A fourth access policy, say for a backfill job, with the narrowest write scope: nothing says
+    what it is for, so no scope is known to be right for it."""
+    collectors = first(resources, ACCESS_POLICY)
+    assert collectors is not None, "both stacks declare access policies"
+    inputs = {**copy.deepcopy(collectors.inputs), "name": "llm-judge-backfill", "scopes": ["metrics:write"]}
+    added(resources, ACCESS_POLICY, "backfill", inputs)
+
+
 MISTAKES: dict[str, tuple[Change, str]] = {
     "token-in-helm-env-list": (token_in_helm_env, "no-literal-credentials"),
     "secret-token-in-helm-env-list": (secret_token_in_helm_env, "no-literal-credentials"),
@@ -266,6 +276,7 @@ MISTAKES: dict[str, tuple[Change, str]] = {
         "containers-have-requests-and-limits",
     ),
     "external-secret-finds-every-secret": (find_every_secret, "external-secrets-name-their-keys"),
+    "access-policy-of-no-known-kind": (access_policy_of_no_known_kind, "grafana-collector-scopes"),
 }
 
 

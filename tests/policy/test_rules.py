@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
-from builders.verification import verify_policy_name
+from builders.grafana_objects import collector_policy_name, verify_policy_name
 from policy import rules
 from policy.rules import (
     RULES,
@@ -648,10 +648,11 @@ def test_a_chart_the_pack_has_no_model_of_is_refused() -> None:
 
 def test_collector_scopes() -> None:
     policy = "grafana:cloud/accessPolicy:AccessPolicy"
-    assert collector_scopes(policy, {"scopes": list(ALLOWED_COLLECTOR_SCOPES)}, "c") == []
-    assert collector_scopes(policy, {"scopes": ["metrics:write"]}, "c") == []
+    name = collector_policy_name("llm-judge-local")
+    assert collector_scopes(policy, {"name": name, "scopes": list(ALLOWED_COLLECTOR_SCOPES)}, "c") == []
+    assert collector_scopes(policy, {"name": name, "scopes": ["metrics:write"]}, "c") == []
     found = collector_scopes(
-        policy, {"scopes": ["metrics:write", "metrics:read", "stacks:read"]}, "collectors"
+        policy, {"name": name, "scopes": ["metrics:write", "metrics:read", "stacks:read"]}, "collectors"
     )
     assert found and "['metrics:read', 'stacks:read']" in found[0] and "AccessPolicy 'collectors'" in found[0]
 
@@ -682,11 +683,22 @@ def test_the_verification_policy_may_read_and_only_read() -> None:
     assert len(found) == 1 and "['metrics:write', 'stacks:read']" in found[0] and "only reads" in found[0]
 
 
-def test_read_scopes_stay_refused_for_any_other_policy() -> None:
+def test_read_scopes_stay_refused_for_the_collectors() -> None:
     policy = "grafana:cloud/accessPolicy:AccessPolicy"
-    for name in ("llm-judge-local-alloy-collectors", "something-else", None):
-        found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write", "logs:read"]})
-        assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0], name
+    found = collector_scopes(
+        policy, {"name": "llm-judge-local-alloy-collectors", "scopes": ["metrics:write", "logs:read"]}
+    )
+    assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0]
+
+
+@pytest.mark.parametrize("name", ["something-else", "llm-judge-local-alloy", "-opencost", None])
+def test_an_access_policy_named_none_of_the_programs_is_refused(name: str | None) -> None:
+    """Even with the narrowest scope: no name means no known purpose, so no scope is known to be right."""
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write"]}, "p")
+    assert len(found) == 1, found
+    assert f"name {name!r} is none of this program's access policies" in found[0]
+    assert "<clusterName>-alloy-collectors, <clusterName>-opencost, <clusterName>-verify-read" in found[0]
 
 
 # --- the pack's wiring -----------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB
+from clients.http import RequestError
+from clients.kube import KubeClient, KubeError
 from tools.verify.backends import LokiApi, PrometheusApi, TempoApi
-from tools.verify.http import RequestError
-from tools.verify.kube import KubeClient, KubeError
 from tools.verify.target import REQUEST_FLOW, Target
 
 Status = Literal["PASS", "FAIL", "SKIP"]

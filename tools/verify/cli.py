@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from clients import kube
+from clients.redact import Redactor
 from tools.program import ROOT
-from tools.verify import kube
 from tools.verify.backends import LokiApi, PrometheusApi, TempoApi
 from tools.verify.checks import CHECKS, FREE_TIER_SERIES, Check, Env, Result
-from tools.verify.redact import Redactor
 from tools.verify.target import Target, TargetError, load_config, target
 
 DEFAULT_INTERVAL = "20s"
