@@ -285,6 +285,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
                 roles=roles,
                 aws_provider=aws_provider,
             ),
+            after_preflight,
         )
         resolve_metrics_role(irsa.role_arn("alloy-metrics"))
         resolve_operator_role(irsa.role_arn("external-secrets"))
