@@ -727,6 +727,35 @@ def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[s
     return [f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(allowed)}; {why}"]
 
 
+# A matcher `cluster="<name>"` (equality, not `=~`) in a Prometheus/LogQL selector.
+_CLUSTER_MATCHER = re.compile(r'(?:^|[{,\s])cluster\s*=\s*"[^"]+"')
+LABEL_RESTRICTED_SCOPES = frozenset({"metrics:read", "logs:read"})
+
+
+def read_policies_one_cluster(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """An access policy that reads metrics or logs sees one cluster's only: each of its realms has
+    label policies, each selecting `cluster="<name>"` (builders.grafana_cloud.cluster_selector).
+    Without them a token in one cluster reads every cluster's telemetry in the stack. Traces have
+    no access-policy label selectors, so `traces:read` alone is not held to this."""
+    if resource_type != ACCESS_POLICY:
+        return []
+    reads = sorted(s for s in _as_list(props.get("scopes")) if s in LABEL_RESTRICTED_SCOPES)
+    if not reads:
+        return []
+    label = _label(resource_type, props, name)
+    found = []
+    for index, realm in enumerate(_as_list(props.get("realms"))):
+        selectors = [_dig(p, "selector") for p in _as_list(_dig(realm, "labelPolicies"))]
+        loose = [s for s in selectors if not (isinstance(s, str) and _CLUSTER_MATCHER.search(s))]
+        if not selectors or loose:
+            found.append(
+                f"{label}: realms[{index}] lets {reads} read every cluster's data in the stack "
+                f"(label policies {selectors or 'none'}); give it labelPolicies selecting "
+                "'{cluster=\"<clusterName>\"}'"
+            )
+    return found
+
+
 # --- the pack's rule list -------------------------------------------------------------------------
 
 
@@ -806,6 +835,13 @@ RULES: tuple[Rule, ...] = (
         "<cluster>-verify-read: metrics:read, logs:read and traces:read only).",
         {ACCESS_POLICY},
         collector_scopes,
+    ),
+    _rule(
+        "grafana-read-policies-one-cluster",
+        "Grafana Cloud access policies that read metrics or logs select one cluster's data with a "
+        'label policy {cluster="<clusterName>"} on every realm.',
+        {ACCESS_POLICY},
+        read_policies_one_cluster,
     ),
 )
 

@@ -31,6 +31,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
+ACCESS_POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
 TOKEN = "glc_eyJvIjoiMTIzNDU2IiwibiI6ImxpdGVyYWwifQ=="  # a realistic token, not a placeholder
 
@@ -242,6 +243,12 @@ def find_every_secret(resources: Resources) -> None:
     external_secret(resources).inputs["spec"]["dataFrom"] = [{"find": {"name": {"regexp": ".*"}}}]
 
 
+def read_policy_of_every_cluster(resources: Resources) -> None:
+    """tools.verify's policy without its label policy: its token would read every cluster's data."""
+    (policy,) = [r for r in resources if r.type == ACCESS_POLICY and r.name == "verify-policy"]
+    del policy.inputs["realms"][0]["labelPolicies"]
+
+
 def token_in_container_env(resources: Resources) -> None:
     deployment_patch(resources).setdefault("env", []).append(
         {"name": "OPENAI_API_KEY", "value": "sk-proj-abc123"}
@@ -266,6 +273,7 @@ MISTAKES: dict[str, tuple[Change, str]] = {
         "containers-have-requests-and-limits",
     ),
     "external-secret-finds-every-secret": (find_every_secret, "external-secrets-name-their-keys"),
+    "read-policy-of-every-cluster": (read_policy_of_every_cluster, "grafana-read-policies-one-cluster"),
 }
 
 

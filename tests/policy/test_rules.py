@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, cluster_selector
 from builders.verification import verify_policy_name
 from policy import rules
 from policy.rules import (
@@ -26,6 +26,7 @@ from policy.rules import (
     literal_credentials,
     pinned_chart_version,
     policy_validation,
+    read_policies_one_cluster,
     web_identity_trust,
 )
 
@@ -687,6 +688,36 @@ def test_read_scopes_stay_refused_for_any_other_policy() -> None:
     for name in ("llm-judge-local-alloy-collectors", "something-else", None):
         found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write", "logs:read"]})
         assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0], name
+
+
+def _realm(*selectors: str) -> dict[str, Any]:
+    labels = {"labelPolicies": [{"selector": s} for s in selectors]} if selectors else {}
+    return {"type": "stack", "identifier": "123", **labels}
+
+
+def test_read_policies_select_one_cluster() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    one = cluster_selector("llm-judge-local")
+    for scopes in (["metrics:read"], ["metrics:read", "logs:read", "traces:read"]):
+        assert read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm(one)]}, "r") == []
+        found = read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm()]}, "r")
+        assert len(found) == 1 and "realms[0]" in found[0] and "label policies none" in found[0], scopes
+    # A selector that lets other clusters through, or none on one of two realms.
+    for selectors in (['{cluster=~".+"}'], ['{cluster!="x"}'], ['{namespace="llm-judge"}'], [one, "{}"]):
+        found = read_policies_one_cluster(
+            policy, {"scopes": ["logs:read"], "realms": [_realm(*selectors)]}, "r"
+        )
+        assert len(found) == 1, selectors
+    found = read_policies_one_cluster(
+        policy, {"scopes": ["metrics:read"], "realms": [_realm(one), _realm()]}, "r"
+    )
+    assert len(found) == 1 and "realms[1]" in found[0]
+
+
+def test_write_and_trace_only_policies_need_no_label_policy() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    for scopes in (list(ALLOWED_COLLECTOR_SCOPES), ["traces:read"]):
+        assert read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm()]}, "w") == []
 
 
 # --- the pack's wiring -----------------------------------------------------------------------------
