@@ -320,7 +320,7 @@ def external_secret_scope(resource_type: str, props: Props, name: str = "") -> l
     """An ExternalSecret names the keys it brings in: a `dataFrom.find` must be narrowed.
 
     A find without a `path` prefix, `tags` or a `name.regexp` anchored at a literal prefix
-    (`^llm-judge/`) matches every secret the operator's IRSA role can read — ESO's regexp match
+    (`^llm-judge/`) matches every secret the store's AWS role can read — ESO's regexp match
     is unanchored, so `.*`, `grafana` or no name at all pull every secret (containing it) into
     one Kubernetes Secret. `data` entries and `dataFrom.extract` name one secret and pass.
     """
@@ -335,11 +335,58 @@ def external_secret_scope(resource_type: str, props: Props, name: str = "") -> l
         if find is not None and not _narrowing(find):
             found.append(
                 f"{_label(resource_type, props, name)}: spec.dataFrom[{index}].find matches every "
-                "secret the operator can read; list the keys under spec.data (or dataFrom.extract of "
+                "secret the store can read; list the keys under spec.data (or dataFrom.extract of "
                 "one secret), or narrow the find with a path prefix, tags or a name.regexp anchored "
                 "at a literal prefix (^llm-judge/)"
             )
     return found
+
+
+CLUSTER_SECRET_STORES = frozenset(
+    f"kubernetes:external-secrets.io/{version}:ClusterSecretStore" for version in ("v1", "v1beta1")
+)
+# The annotation that gives a Kubernetes service account an AWS role on EKS (IRSA).
+_IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def secret_stores_serve_one_namespace(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """A secret store serves named namespaces only.
+
+    - A ClusterSecretStore without `spec.conditions` serves ExternalSecrets of every namespace
+      (external-secrets pkg/controllers/secretstore/client_manager.go `shouldProcessSecret`: no
+      conditions, every namespace); the chart lets every namespace editor create ExternalSecrets
+      (templates/rbac.yaml, aggregated to `edit`). Each condition must list `namespaces` and no
+      `namespaceSelector` or `namespaceRegexes` (a namespace matching any of them is served).
+    - The external-secrets controller's own service account carries no IRSA role: a store without
+      `auth` runs with the controller's ambient credentials (providers/v1/aws/auth/auth.go), and
+      any namespace editor may create such a SecretStore.
+    """
+    label = _label(resource_type, props, name)
+    if resource_type in CLUSTER_SECRET_STORES:
+        conditions = _as_list(_dig(props, "spec", "conditions"))
+        loose = [
+            index
+            for index, condition in enumerate(conditions)
+            if not _as_list(_dig(condition, "namespaces"))
+            or _dig(condition, "namespaceSelector") is not None
+            or _dig(condition, "namespaceRegexes") is not None
+        ]
+        if conditions and not loose:
+            return []
+        where = f"spec.conditions{loose}" if conditions else "no spec.conditions"
+        return [
+            f"{label}: serves ExternalSecrets of namespaces it does not name ({where}); give it "
+            "conditions: [{namespaces: [<namespace>]}] only, or use a SecretStore in that namespace"
+        ]
+    if resource_type in (HELM_RELEASE, HELM_CHART_V4) and _chart_name(props) == "external-secrets":
+        annotations = _dig(props, "values", "serviceAccount", "annotations")
+        if _is_map(annotations) and _IRSA_ANNOTATION in annotations:
+            return [
+                f"{label}: values.serviceAccount.annotations[{_IRSA_ANNOTATION!r}] gives the controller an "
+                "AWS role that any namespace's SecretStore without `auth` uses; put the role on a service "
+                "account of the store's namespace and reference it in the store's auth.jwt"
+            ]
+    return []
 
 
 # --- (b) IRSA / web-identity trust policies -------------------------------------------------------
@@ -797,6 +844,13 @@ RULES: tuple[Rule, ...] = (
         "ExternalSecrets name the secrets they copy: no dataFrom.find that matches every secret.",
         EXTERNAL_SECRETS,
         external_secret_scope,
+    ),
+    _rule(
+        "secret-stores-serve-one-namespace",
+        "ClusterSecretStores list the namespaces they serve (spec.conditions[].namespaces); the "
+        "external-secrets controller has no AWS role of its own.",
+        CLUSTER_SECRET_STORES | {HELM_RELEASE, HELM_CHART_V4},
+        secret_stores_serve_one_namespace,
     ),
     _rule(
         "web-identity-trust-pins-sub-and-aud",

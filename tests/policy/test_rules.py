@@ -27,6 +27,7 @@ from policy.rules import (
     pinned_chart_version,
     policy_validation,
     read_policies_one_cluster,
+    secret_stores_serve_one_namespace,
     web_identity_trust,
 )
 
@@ -265,6 +266,56 @@ def test_a_find_that_matches_every_secret_is_refused(find: dict[str, Any]) -> No
 )
 def test_a_narrowed_find_or_an_extract_passes(source: dict[str, Any]) -> None:
     assert rules.external_secret_scope(EXTERNAL, {"spec": {"dataFrom": [source]}}, "es") == []
+
+
+CLUSTER_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+
+
+def _cluster_store(conditions: Any = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"provider": {"aws": {"service": "SecretsManager"}}}
+    if conditions is not None:
+        spec["conditions"] = conditions
+    return {"metadata": {"name": "aws-secrets-manager"}, "spec": spec}
+
+
+def test_a_cluster_secret_store_naming_its_namespaces_passes() -> None:
+    for conditions in ([{"namespaces": ["llm-judge"]}], [{"namespaces": ["a"]}, {"namespaces": ["b", "c"]}]):
+        assert secret_stores_serve_one_namespace(CLUSTER_STORE, _cluster_store(conditions), "s") == []
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        None,
+        [],
+        [{}],
+        [{"namespaces": []}],
+        [{"namespaceSelector": {"matchLabels": {"team": "x"}}}],
+        [{"namespaces": ["llm-judge"], "namespaceRegexes": [".*"]}],
+        [{"namespaces": ["llm-judge"]}, {"namespaceSelector": {}}],
+    ],
+)
+def test_a_cluster_secret_store_serving_unnamed_namespaces_is_refused(conditions: Any) -> None:
+    found = secret_stores_serve_one_namespace(CLUSTER_STORE, _cluster_store(conditions), "s")
+    assert len(found) == 1 and "ClusterSecretStore 's'" in found[0] and "namespaces" in found[0]
+
+
+def test_the_external_secrets_controller_has_no_aws_role() -> None:
+    def release(values: dict[str, Any], chart: str = "external-secrets") -> dict[str, Any]:
+        return {"chart": chart, "version": "2.10.0", "values": values}
+
+    role = {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/eso"}}
+    found = secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": role}), "eso")
+    assert len(found) == 1 and "eks.amazonaws.com/role-arn" in found[0]
+    assert (
+        secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": {"create": True}}), "eso") == []
+    )
+    assert secret_stores_serve_one_namespace(RELEASE, release({}), "eso") == []
+    # Another chart's service-account role is not this rule's business (the collectors' IRSA).
+    assert (
+        secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": role}, "k8s-monitoring"), "m")
+        == []
+    )
 
 
 # --- (b) IRSA trust policies (JSON strings, as the eks stack passes them) ----------------------
