@@ -194,7 +194,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
     ebs_csi_role = None if eks.existing_cluster_name else role_arn("ebs-csi-driver")
-    operator_role, resolve_operator_role = role_arn("external-secrets")
+    reader_role, resolve_reader_role = role_arn("external-secrets")
     metrics_role, resolve_metrics_role = role_arn("alloy-metrics")
 
     cluster = EksCluster(
@@ -233,7 +233,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
             entries=credential_entries(cloud),
-            operator_role_arn=operator_role,
+            reader_role_arn=reader_role,
             # Changes whenever one of the tokens in the Secret is rotated.
             credentials_version=cloud.cluster_tokens_expire_at.apply(",".join),
             k8s_provider=k8s_provider,
@@ -259,8 +259,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             ),
             IrsaRole(
                 "external-secrets",
-                credentials.operator_namespace,
-                credentials.operator_service_account,
+                credentials.reader_namespace,
+                credentials.reader_service_account,
                 policy=credentials.aws_secret_arn.apply(
                     lambda arn: secret_read_policy(arn, eks.secrets_kms_key_arn, eks.region)
                 ),
@@ -284,9 +284,10 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
                 roles=roles,
                 aws_provider=aws_provider,
             ),
+            after_preflight,
         )
         resolve_metrics_role(irsa.role_arn("alloy-metrics"))
-        resolve_operator_role(irsa.role_arn("external-secrets"))
+        resolve_reader_role(irsa.role_arn("external-secrets"))
         if ebs_csi_role:
             ebs_csi_role[1](irsa.role_arn("ebs-csi-driver"))
         eks_outputs["irsaRoleArns"] = irsa.role_arns

@@ -15,6 +15,24 @@ ALLOWED_COLLECTOR_SCOPES = ("metrics:write", "logs:write", "traces:write")
 OPENCOST_SCOPES = ("metrics:read",)
 
 
+# The label k8s-monitoring stamps on every series and log stream this cluster's collectors send
+# (chart 4.4.0 destinations/prometheus-values.yaml and loki-values.yaml `clusterLabels: [cluster,
+# k8s.cluster.name]`, written as `external_labels` by templates/destinations/_destination_prometheus.tpl
+# and _destination_loki.tpl); the value is `cluster.name`, i.e. clusterName.
+CLUSTER_LABEL = "cluster"
+
+
+def cluster_selector(cluster_name: str) -> str:
+    """The label selector of a read policy that may see this cluster's metrics and logs only.
+
+    Grafana Cloud applies an access policy's label selectors to metrics and logs reads, the
+    selectors in Prometheus syntax ("Use label-based access control (LBAC) with access policies",
+    https://grafana.com/docs/grafana-cloud/security-and-account-management/authentication-and-permissions/access-policies/label-access-policies/);
+    traces have no such selectors at the access-policy level (grafana/grafana#127192), so a
+    `traces:read` scope still reads every cluster's traces of the stack."""
+    return f'{{{CLUSTER_LABEL}="{cluster_name}"}}'
+
+
 def collector_scopes(features: FeatureToggles) -> tuple[str, ...]:
     """Write scopes for exactly the signals the enabled features send.
 

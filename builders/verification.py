@@ -2,7 +2,8 @@
 
 Why an access policy of its own (and not the stack Grafana's data-source proxy with a Viewer service
 account): a Cloud access policy with `metrics:read`, `logs:read` and `traces:read` in the realm of
-this one stack can read exactly this stack's telemetry and nothing else — no dashboards, alert rules,
+this one stack, with a label policy for this cluster (components/verification_access.py), can read
+this cluster's metrics and logs, the stack's traces, and nothing else — no dashboards, alert rules,
 contact points or data-source settings, all of which a Viewer of the stack's Grafana can read. It
 needs no stack Grafana at all (the checks still work with `features.alerting` and
 `features.dashboards` off), and it goes to Mimir, Loki and Tempo directly with the same basic auth

@@ -173,7 +173,13 @@ def test_opencost_has_its_own_read_only_policy_on_the_stack():
     def check(run):
         policy = policy_named(run, OPENCOST_POLICY)
         assert policy.inputs["scopes"] == ["metrics:read"]
-        assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+        assert policy.inputs["realms"] == [
+            {
+                "type": "stack",
+                "identifier": PLACEHOLDER_STACK["id"],
+                "labelPolicies": [{"selector": '{cluster="llm-judge-local"}'}],  # this cluster's metrics
+            }
+        ]
         token = token_of(run, OPENCOST_POLICY)
         assert token.inputs["deleteOnDestroy"] is False  # left to expire, as the collectors' token
         assert token.inputs["expireAfter"] == token_of(run, COLLECTORS_POLICY).inputs["expireAfter"]

@@ -243,6 +243,47 @@ def find_every_secret(resources: Resources) -> None:
     external_secret(resources).inputs["spec"]["dataFrom"] = [{"find": {"name": {"regexp": ".*"}}}]
 
 
+def cluster_store(resources: Resources, conditions: list[dict[str, Any]] | None) -> None:
+    """A ClusterSecretStore like the one the eks stack had before it used a namespaced SecretStore."""
+    spec: dict[str, Any] = {"provider": {"aws": {"service": "SecretsManager", "region": "us-east-1"}}}
+    if conditions is not None:
+        spec["conditions"] = conditions
+    added(
+        resources,
+        "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+        "store",
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "aws-secrets-manager"},
+            "spec": spec,
+        },
+    )
+
+
+def store_for_every_namespace(resources: Resources) -> None:
+    cluster_store(resources, None)
+
+
+def store_for_namespaces_matching_a_regex(resources: Resources) -> None:
+    cluster_store(resources, [{"namespaces": ["llm-judge"]}, {"namespaceRegexes": ["^llm-"]}])
+
+
+def store_for_one_namespace(resources: Resources) -> None:
+    cluster_store(resources, [{"namespaces": ["llm-judge"]}])
+
+
+def controller_with_an_aws_role(resources: Resources) -> None:
+    account = eso_release(resources).inputs["values"].setdefault("serviceAccount", {})
+    account["annotations"] = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/eso"}
+
+
+def read_policy_of_every_cluster(resources: Resources) -> None:
+    """tools.verify's policy without its label policy: its token would read every cluster's data."""
+    (policy,) = [r for r in resources if r.type == ACCESS_POLICY and r.name == "verify-policy"]
+    del policy.inputs["realms"][0]["labelPolicies"]
+
+
 def token_in_container_env(resources: Resources) -> None:
     deployment_patch(resources).setdefault("env", []).append(
         {"name": "OPENAI_API_KEY", "value": "sk-proj-abc123"}
@@ -277,6 +318,19 @@ MISTAKES: dict[str, tuple[Change, str]] = {
     ),
     "external-secret-finds-every-secret": (find_every_secret, "external-secrets-name-their-keys"),
     "access-policy-of-no-known-kind": (access_policy_of_no_known_kind, "grafana-collector-scopes"),
+    "read-policy-of-every-cluster": (read_policy_of_every_cluster, "grafana-read-policies-one-cluster"),
+    "cluster-secret-store-for-every-namespace": (
+        store_for_every_namespace,
+        "secret-stores-serve-one-namespace",
+    ),
+    "cluster-secret-store-namespace-regex": (
+        store_for_namespaces_matching_a_regex,
+        "secret-stores-serve-one-namespace",
+    ),
+    "external-secrets-controller-with-aws-role": (
+        controller_with_an_aws_role,
+        "secret-stores-serve-one-namespace",
+    ),
 }
 
 
@@ -368,6 +422,7 @@ BENIGN: dict[str, Change] = {
     "eso-webhook-turned-off": eso_webhook_turned_off,
     "narrowed-find-and-extract": narrowed_find_and_extract,
     "plain-env-in-container": plain_env_in_container,
+    "cluster-secret-store-for-one-namespace": store_for_one_namespace,
 }
 
 

@@ -65,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "--window", type=duration, default=duration(DEFAULT_WINDOW), help="how recent data must be (15m)"
     )
     parser.add_argument(
-        "--series-limit", type=int, default=FREE_TIER_SERIES, help="active-series budget (free tier: 10000)"
+        "--series-limit",
+        type=int,
+        default=FREE_TIER_SERIES,
+        help="this cluster's series budget (free tier: 10000)",
     )
     return parser
 
