@@ -5,9 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumiverse_grafana as grafana
 
-from builders.config import DEFAULT_INFERENCE_QUEUE, StackConfig, epoch_seconds
+from builders.cloudwatch import DEFAULT_INFERENCE_QUEUE
+from builders.config import StackConfig, epoch_seconds
 from builders.grafana_cloud import collector_scopes
-from builders.grafana_com import dashboards_for_stack
+from builders.grafana_com import dashboards_for_platform
 from components.alert_rules import AlertRules, AlertRulesArgs
 from components.alloy_monitoring import AlloyMonitoring, AlloyMonitoringArgs
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
@@ -134,13 +135,16 @@ def instrument_services(config: StackConfig, cluster: Cluster, monitoring: Alloy
 
 
 def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: GrafanaCloudStack) -> None:
-    """Alert rules and dashboards, in the stack's Grafana through its own provider."""
+    """This cluster's folder, alert rules, contact points and dashboards in the stack's Grafana, through
+    its own provider. Each is the cluster's own (builders/grafana_objects.py): other clusters' stacks
+    share the Grafana stack, never an object in it."""
     assert cloud.grafana_token is not None
     grafana_stack = grafana.Provider("grafana-stack", url=cloud.grafana_url, auth=cloud.grafana_token)
     stack_grafana = StackGrafana(
         "stack-grafana",
         StackGrafanaArgs(
             stack_slug=config.grafana_cloud_stack_slug,
+            cluster_name=config.cluster_name,
             grafana_provider=grafana_stack,
             provider_credentials=[cloud.grafana_token_resource] if cloud.grafana_token_resource else [],
         ),
@@ -159,7 +163,7 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 sqs_queues=queues,
                 runbook_base_url=config.runbook_base_url,
                 # The first of the cluster's tokens to expire (the collectors', OpenCost's).
-                collector_token_expires_at_epoch=cloud.cluster_tokens_expire_at.apply(
+                earliest_token_expiry_epoch=cloud.cluster_tokens_expire_at.apply(
                     lambda expiries: min(epoch_seconds(e) for e in expiries)
                 ),
                 prometheus_uid=stack_grafana.data_sources.apply(lambda ds: ds.prometheus_uid),
@@ -179,8 +183,9 @@ def stack_grafana_content(config: StackConfig, secrets: StackSecrets, cloud: Gra
                 services=services,
                 namespace=config.namespace,
                 sqs_queues=queues,
-                prebuilt=dashboards_for_stack(config.platform),
+                prebuilt=dashboards_for_platform(config.platform),
                 grafana_provider=grafana_stack,
+                cluster_name=config.cluster_name,
                 roles=config.service_roles,
             ),
         )

@@ -168,8 +168,7 @@ def local_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         "grafana-cloud-credentials",
         CredentialsSecretArgs(
             namespace=namespace.name,
-            **credential_values(cloud),
-            opencost_token=cloud.opencost_token,
+            entries=credential_entries(cloud),
             k8s_provider=k8s_provider,
         ),
         after_preflight,
@@ -195,7 +194,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
     ebs_csi_role = None if eks.existing_cluster_name else role_arn("ebs-csi-driver")
-    operator_role, resolve_operator_role = role_arn("external-secrets")
+    reader_role, resolve_reader_role = role_arn("external-secrets")
     metrics_role, resolve_metrics_role = role_arn("alloy-metrics")
 
     cluster = EksCluster(
@@ -233,8 +232,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             region=eks.region,
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
-            entries=secret_entries(**credential_values(cloud), opencost_token=cloud.opencost_token),
-            operator_role_arn=operator_role,
+            entries=credential_entries(cloud),
+            reader_role_arn=reader_role,
             # Changes whenever one of the tokens in the Secret is rotated.
             credentials_version=cloud.cluster_tokens_expire_at.apply(",".join),
             k8s_provider=k8s_provider,
@@ -260,8 +259,8 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             ),
             IrsaRole(
                 "external-secrets",
-                credentials.operator_namespace,
-                credentials.operator_service_account,
+                credentials.reader_namespace,
+                credentials.reader_service_account,
                 policy=credentials.aws_secret_arn.apply(
                     lambda arn: secret_read_policy(arn, eks.secrets_kms_key_arn, eks.region)
                 ),
@@ -285,9 +284,10 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
                 roles=roles,
                 aws_provider=aws_provider,
             ),
+            after_preflight,
         )
         resolve_metrics_role(irsa.role_arn("alloy-metrics"))
-        resolve_operator_role(irsa.role_arn("external-secrets"))
+        resolve_reader_role(irsa.role_arn("external-secrets"))
         if ebs_csi_role:
             ebs_csi_role[1](irsa.role_arn("ebs-csi-driver"))
         eks_outputs["irsaRoleArns"] = irsa.role_arns
@@ -326,15 +326,16 @@ def cluster_preflight(
     )
 
 
-def credential_values(cloud: GrafanaCloudStack) -> dict[str, pulumi.Output[str]]:
-    """The credentials Secret's values, from the Grafana Cloud stack and the collectors' token
-    (OpenCost's read-only token, `cloud.opencost_token`, goes beside them when there is one)."""
-    return {
-        "instance_id": cloud.stack_id,
-        "token": cloud.collector_token,
-        "otlp_endpoint": cloud.otlp_url,
-        "prometheus_endpoint": cloud.prometheus_remote_write_endpoint,
-        "prometheus_user": cloud.prometheus_user_id,
-        "loki_endpoint": cloud.loki_push_url,
-        "loki_user": cloud.logs_user_id,
-    }
+def credential_entries(cloud: GrafanaCloudStack) -> dict[str, pulumi.Output[str]]:
+    """The credentials Secret's entries, the same on both platforms: the Grafana Cloud stack's
+    endpoints and users, the collectors' token and, when there is one, OpenCost's read-only token."""
+    return secret_entries(
+        instance_id=cloud.stack_id,
+        token=cloud.collector_token,
+        otlp_endpoint=cloud.otlp_url,
+        prometheus_endpoint=cloud.prometheus_remote_write_endpoint,
+        prometheus_user=cloud.prometheus_user_id,
+        loki_endpoint=cloud.loki_push_url,
+        loki_user=cloud.logs_user_id,
+        opencost_token=cloud.opencost_token,
+    )

@@ -20,8 +20,10 @@ class StackSecrets:
     """Credentials from secret config; they only ever exist as secret Outputs."""
 
     grafana_cloud_api_token: pulumi.Output[str]
-    slack_webhook_url: pulumi.Output[str] | None  # None: not set, warnings go to the default
-    pagerduty_integration_key: pulumi.Output[str] | None  # None: criticals go to the default
+    # None: not set; that severity's rules name another destination this stack configured
+    # (builders.notification_routing), never Grafana's default contact point.
+    slack_webhook_url: pulumi.Output[str] | None
+    pagerduty_integration_key: pulumi.Output[str] | None
 
 
 def raw_config() -> tuple[dict[str, Any], set[str]]:

@@ -16,11 +16,18 @@ k8s-monitoring's Prometheus destination keeps `resource_to_telemetry_conversion 
 resource attribute (k8s namespace, pod, ...) becomes a label; they stay on `target_info`. Our
 services set `service.namespace=<namespace>` and `service.name=<Deployment name>`
 (builders.app_instrumentation), hence `job="llm-judge/gateway-service"`.
+
+Cluster: many clusters send to one Grafana Cloud stack, and each cluster's stack has its own rules
+(builders.grafana_objects). Every rule selects this stack's cluster (`cluster="<clusterName>"`: the
+chart's remote write adds `cluster` and `k8s_cluster_name` to every series, the services' OTLP metrics
+included), keeps `cluster` in its aggregation, carries it as a label and names it in its summary: an
+incident in one cluster fires once, for that cluster, however the others fare.
+tests/builders/test_alert_scenarios_clusters.py runs three clusters' rules over the three clusters'
+series to show it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +35,7 @@ from typing import Any, Literal
 
 from builders import cloudwatch
 from builders.features import FeatureToggles
+from builders.grafana_objects import grafana_uid, is_grafana_uid, rule_uid
 from builders.k8s_monitoring_names import (
     ALLOY_INTEGRATION_JOB,
     COLLECTOR_WORKLOAD_KINDS,
@@ -45,9 +53,6 @@ SERVICES_GROUP = "llm-judge-services"
 QUEUES_GROUP = "llm-judge-queues"
 PIPELINE_GROUP = "llm-judge-pipeline"
 
-# Grafana's rule uid: at most 40 characters of letters, digits, '-' and '_'.
-_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
-_UID_MAX = 40
 _DURATION = re.compile(r"^([0-9]+[smhd])+$")
 
 TOKEN_WARNING_SECONDS = 14 * 24 * 3600
@@ -79,20 +84,21 @@ class AlertRule:
     labels: Mapping[str, str] = field(default_factory=dict)  # beyond `severity`
 
     def __post_init__(self) -> None:
-        if not _UID.match(self.uid):
+        if not is_grafana_uid(self.uid):
             raise ValueError(f"alert uid {self.uid!r} must be 1-40 characters of letters, digits, '-', '_'")
         if self.comparison not in ("gt", "lt"):
             raise ValueError(f"alert {self.uid}: comparison {self.comparison!r} must be 'gt' or 'lt'")
         if self.severity not in ("critical", "warning"):
             raise ValueError(f"alert {self.uid}: severity {self.severity!r} must be 'critical' or 'warning'")
-        if not _DURATION.match(self.for_):
+        if not _DURATION.fullmatch(self.for_):
             raise ValueError(f"alert {self.uid}: for_ {self.for_!r} must be a duration such as '5m'")
         if "severity" in self.labels:
             raise ValueError(f"alert {self.uid}: set severity through the field, not labels")
 
     @property
     def all_labels(self) -> dict[str, str]:
-        """The rule's labels as Grafana gets them, `severity` included (notification policies route on it)."""
+        """The rule's labels as Grafana gets them, `severity` included (it names the severity in
+        notifications and silences; routing is the rule's own notification settings)."""
         return {**self.labels, "severity": self.severity}
 
     @property
@@ -107,26 +113,28 @@ class AlertSpec:
     namespace: str
     services: Sequence[str]
     sqs_queues: Sequence[str]
-    collector_token_expires_at_epoch: int
+    # When the first of the cluster's in-cluster tokens (the collectors', OpenCost's) expires, in Unix
+    # seconds: the deadline of the token-expiry rule.
+    earliest_token_expiry_epoch: int
     runbook_base_url: str
     # clusterName: the chart's remote write adds `cluster` (and `k8s_cluster_name`) with this value
     # to every series (`external_labels` of each prometheus.remote_write the chart renders).
     cluster: str
     release_name: str  # the k8s-monitoring release: its collectors' workload names derive from it
     features: FeatureToggles  # which sources run, hence which series the pipeline rules can see
-    inference_queue: str = "inference_queue"
+    inference_queue: str = cloudwatch.DEFAULT_INFERENCE_QUEUE
 
     def __post_init__(self) -> None:
         for name in ("namespace", "cluster", "release_name"):
             value = getattr(self, name)
-            if not isinstance(value, str) or not DNS1123_LABEL.match(value):
+            if not isinstance(value, str) or not DNS1123_LABEL.fullmatch(value):
                 raise ValueError(f"{name} {value!r} must be a DNS-1123 label")
         if not isinstance(self.features, FeatureToggles):
             raise ValueError(f"features {self.features!r} must be FeatureToggles")
         if isinstance(self.services, str) or not self.services:
             raise ValueError(f"services {self.services!r} must be a non-empty list of service names")
         for service in self.services:
-            if not isinstance(service, str) or not DNS1123_LABEL.match(service):
+            if not isinstance(service, str) or not DNS1123_LABEL.fullmatch(service):
                 raise ValueError(f"service {service!r} must be a lowercase RFC 1123 label")
         if len(set(self.services)) != len(self.services):
             raise ValueError(f"services {list(self.services)!r} contain duplicates")
@@ -141,25 +149,27 @@ class AlertSpec:
                 f"inference_queue {self.inference_queue!r} is not among the collected sqs_queues "
                 f"{list(self.sqs_queues)!r}"
             )
-        epoch = self.collector_token_expires_at_epoch
+        epoch = self.earliest_token_expiry_epoch
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= 0:
-            raise ValueError(f"collector_token_expires_at_epoch {epoch!r} must be positive Unix seconds")
+            raise ValueError(f"earliest_token_expiry_epoch {epoch!r} must be positive Unix seconds")
         url = self.runbook_base_url
-        if not isinstance(url, str) or not re.match(r"^https?://[^\s#]+$", url):
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s#]+", url):
             raise ValueError(f"runbook_base_url {url!r} must be an http(s) URL without a '#fragment'")
 
 
-def _uid(*parts: str) -> str:
-    """`llmj-<parts>`, other characters as '_'; shortened with a stable hash suffix past 40 characters."""
-    uid = re.sub(r"[^a-zA-Z0-9_-]", "_", "-".join(("llmj", *parts)))
-    if len(uid) <= _UID_MAX:
-        return uid
-    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
-    return f"{uid[: _UID_MAX - 9].rstrip('-_')}-{digest}"
+def _key(*parts: str) -> str:
+    """A rule's key, `llmj-<parts>`: the same in every cluster, its runbook anchor (docs/runbooks.md).
+    The rule's uid is the key and the cluster (`rule_uid`)."""
+    return grafana_uid("llmj", *parts)
 
 
-def _runbook(spec: AlertSpec, uid: str) -> str:
-    return f"{spec.runbook_base_url}#{uid}"
+def _runbook(spec: AlertSpec, key: str) -> str:
+    return f"{spec.runbook_base_url}#{key}"
+
+
+def _in_cluster(spec: AlertSpec) -> str:
+    """The matcher that keeps a selection to this stack's cluster."""
+    return f'cluster="{spec.cluster}"'
 
 
 def _job(spec: AlertSpec, service: str) -> str:
@@ -170,15 +180,15 @@ def _job(spec: AlertSpec, service: str) -> str:
 
 
 def _error_rate_rule(spec: AlertSpec, service: str) -> AlertRule:
-    sel = f'job="{_job(spec, service)}"'
-    total = f"sum by (job) (rate(http_server_request_duration_seconds_count{{{sel}}}[5m]))"
+    sel = f'{_in_cluster(spec)}, job="{_job(spec, service)}"'
+    total = f"sum by (cluster, job) (rate(http_server_request_duration_seconds_count{{{sel}}}[5m]))"
     errors = (
-        "sum by (job) (rate(http_server_request_duration_seconds_count"
+        "sum by (cluster, job) (rate(http_server_request_duration_seconds_count"
         f'{{{sel}, http_response_status_code=~"5.."}}[5m]))'
     )
-    uid = _uid("5xx", service)
+    key = _key("5xx", service)
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title=f"HighErrorRate {service}",
         group=SERVICES_GROUP,
         # `or ... * 0`: with traffic but no 5xx series at all the ratio is 0, not "no data".
@@ -187,42 +197,43 @@ def _error_rate_rule(spec: AlertSpec, service: str) -> AlertRule:
         comparison="gt",
         for_="5m",
         severity="critical",
-        summary="More than 5% of {{ $labels.job }} requests fail with 5xx",
+        summary="More than 5% of {{ $labels.job }} requests fail with 5xx in cluster " + spec.cluster,
         description=(
             "{{ $labels.job }} answered {{ humanizePercentage $values.B.Value }} of its HTTP requests "
-            "with a 5xx status over the last 5 minutes (threshold 5%)."
+            f"with a 5xx status over the last 5 minutes (threshold 5%) in cluster {spec.cluster}."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="OK",  # no data = no requests at all; no traffic is not an error rate
         exec_err_state="Error",  # a failing query shows as an error alert, not as a false 5xx page
-        labels={"service": service, "namespace": spec.namespace},
+        labels={"service": service, "namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
 def _latency_rule(spec: AlertSpec, service: str) -> AlertRule:
-    sel = f'job="{_job(spec, service)}"'
-    uid = _uid("p95", service)
+    sel = f'{_in_cluster(spec)}, job="{_job(spec, service)}"'
+    key = _key("p95", service)
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title=f"HighLatency {service}",
         group=SERVICES_GROUP,
         expr=(
-            "histogram_quantile(0.95, sum by (le, job) "
+            "histogram_quantile(0.95, sum by (le, cluster, job) "
             f"(rate(http_server_request_duration_seconds_bucket{{{sel}}}[5m])))"
         ),
         threshold=5.0,
         comparison="gt",
         for_="5m",
         severity="warning",
-        summary="p95 latency of {{ $labels.job }} above 5 s",
+        summary="p95 latency of {{ $labels.job }} above 5 s in cluster " + spec.cluster,
         description=(
             "The 95th percentile of {{ $labels.job }}'s HTTP server request duration was "
-            "{{ humanizeDuration $values.B.Value }} over the last 5 minutes (threshold 5 s)."
+            "{{ humanizeDuration $values.B.Value }} over the last 5 minutes (threshold 5 s) in cluster "
+            f"{spec.cluster}."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="OK",  # no requests, no latency to judge
         exec_err_state="Error",  # surface query failures as errors, not as slowness
-        labels={"service": service, "namespace": spec.namespace},
+        labels={"service": service, "namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
@@ -232,27 +243,31 @@ def _latency_rule(spec: AlertSpec, service: str) -> AlertRule:
 def _backlog_rule(spec: AlertSpec) -> AlertRule:
     visible = cloudwatch.prometheus_metric_name("ApproximateNumberOfMessagesVisible", "Maximum")
     label = cloudwatch.QUEUE_LABEL
-    uid = _uid("sqs-backlog", spec.inference_queue)
+    key = _key("sqs-backlog", spec.inference_queue)
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title="InferenceQueueBacklog",
         group=QUEUES_GROUP,
-        expr=f'max by ({label}) ({visible}{{{label}="{spec.inference_queue}"}})',
+        # Each cluster's collector reads the queue's CloudWatch metrics and labels them with its cluster.
+        expr=(
+            f'max by (cluster, {label}) ({visible}{{{_in_cluster(spec)}, {label}="{spec.inference_queue}"}})'
+        ),
         threshold=100.0,
         comparison="gt",
         for_="10m",
         severity="warning",
-        summary="Inference queue backlog above 100 messages",
+        summary=f"Inference queue backlog above 100 messages in cluster {spec.cluster}",
         description=(
             "{{ $labels." + label + " }} holds {{ $values.B.Value }} visible messages "
-            "(CloudWatch ApproximateNumberOfMessagesVisible, maximum over 5 min) for 10 minutes."
+            "(CloudWatch ApproximateNumberOfMessagesVisible, maximum over 5 min) for 10 minutes, "
+            f"as cluster {spec.cluster} collects it."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         # nil_to_zero makes an idle queue read 0, so no data means CloudWatch collection broke:
         # Grafana's separate DatasourceNoData alert says that, instead of a misleading backlog page.
         no_data_state="NoData",
         exec_err_state="Error",
-        labels={"queue": spec.inference_queue},
+        labels={"queue": spec.inference_queue, "cluster": spec.cluster},
     )
 
 
@@ -276,7 +291,7 @@ def _not_ready_term(spec: AlertSpec, kind: str) -> str:
     names = monitoring_names(spec.release_name, spec.namespace)
     workloads = sorted(names.collector(c) for c in COLLECTORS if COLLECTOR_WORKLOAD_KINDS[c] == kind)
     match = f'="{workloads[0]}"' if len(workloads) == 1 else f'=~"{"|".join(workloads)}"'
-    sel = f'namespace="{spec.namespace}", {kind}{match}'
+    sel = f'{_in_cluster(spec)}, namespace="{spec.namespace}", {kind}{match}'
     by = f"cluster, namespace, {kind}"
     desired, ready = _DESIRED_AND_READY[kind]
     missing = f"sum by ({by}) ({desired}{{{sel}}}) - sum by ({by}) ({ready}{{{sel}}})"
@@ -284,10 +299,10 @@ def _not_ready_term(spec: AlertSpec, kind: str) -> str:
 
 
 def _collectors_not_ready_rule(spec: AlertSpec) -> AlertRule:
-    uid = _uid("collector-not-ready")
+    key = _key("collector-not-ready")
     kinds = sorted(set(COLLECTOR_WORKLOAD_KINDS.values()))
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title="AlloyCollectorNotReady",
         group=PIPELINE_GROUP,
         # A Pending or NotReady collector pod has no `up` series at all (the chart's alloy integration
@@ -300,30 +315,32 @@ def _collectors_not_ready_rule(spec: AlertSpec) -> AlertRule:
         comparison="gt",
         for_="10m",  # longer than a rolling restart of the collectors
         severity="critical",
-        summary="Collector {{ $labels.workload }} has pods scheduled but not ready",
+        summary="Collector {{ $labels.workload }} has pods scheduled but not ready in cluster "
+        + spec.cluster,
         description=(
             "kube-state-metrics reports {{ $values.B.Value }} fewer ready pods than desired for "
-            "{{ $labels.workload }} in " + spec.namespace + " for 10 minutes (Pending, crash-looping "
+            "{{ $labels.workload }} in " + spec.namespace + " of cluster " + spec.cluster + " for 10 "
+            "minutes (Pending, crash-looping "
             "or failing its readiness probe): its part of the telemetry is not collected. This rule "
             "reads kube-state-metrics through alloy-metrics, so it cannot see alloy-metrics itself "
             "stopping; TelemetryPipelineSilent does."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="OK",  # no workload series: the collectors or kube-state-metrics are gone; see Silent
         exec_err_state="Error",
-        labels={"namespace": spec.namespace},
+        labels={"namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
 def _remote_write_rule(spec: AlertSpec) -> AlertRule:
-    sel = f'job="{ALLOY_INTEGRATION_JOB}", namespace="{spec.namespace}"'
+    sel = f'{_in_cluster(spec)}, job="{ALLOY_INTEGRATION_JOB}", namespace="{spec.namespace}"'
     by = "cluster, namespace, app, pod"
     # A 5m rate held for 10m: losses over at least about 5 minutes page, a one-off lost batch does not.
     failed = f"sum by ({by}) (rate(prometheus_remote_storage_samples_failed_total{{{sel}}}[5m]))"
     dropped = f"sum by ({by}) (rate(prometheus_remote_storage_samples_dropped_total{{{sel}}}[5m]))"
-    uid = _uid("remote-write-failing")
+    key = _key("remote-write-failing")
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title="AlloyRemoteWriteFailing",
         group=PIPELINE_GROUP,
         # `samples_failed_total` is a plain Counter, exported at 0 from start-up; `samples_dropped_total`
@@ -338,32 +355,35 @@ def _remote_write_rule(spec: AlertSpec) -> AlertRule:
         comparison="gt",
         for_="10m",
         severity="critical",
-        summary="{{ $labels.pod }} loses samples on remote write to Grafana Cloud",
+        summary="{{ $labels.pod }} in cluster "
+        + spec.cluster
+        + " loses samples on remote write to Grafana Cloud",
         description=(
-            "For 10 minutes {{ $labels.pod }} ({{ $labels.app }}) has had samples refused with a "
+            "For 10 minutes {{ $labels.pod }} ({{ $labels.app }}, cluster " + spec.cluster + ") has had "
+            "samples refused with a "
             "non-retryable error (4xx other than 429: invalid, out-of-order or too-old samples, series "
             "limits) or dropped before sending: {{ humanize $values.B.Value }} samples/s over the last "
             "5 minutes, while its own metrics still reach Grafana Cloud. A write refused as a whole "
             "(token expired or revoked) leaves nothing to see here: TelemetryPipelineSilent fires for that."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="OK",  # no self-metrics at all: TelemetryPipelineSilent and NotReady page for that
         exec_err_state="Error",
-        labels={"namespace": spec.namespace},
+        labels={"namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
 def _pipeline_silent_rule(spec: AlertSpec) -> AlertRule:
-    uid = _uid("pipeline-silent")
+    key = _key("pipeline-silent")
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title="TelemetryPipelineSilent",
         group=PIPELINE_GROUP,
         # Every scrape of alloy-metrics yields an `up` sample, and the remote write labels it with
         # this cluster. When nothing arrives (token expired or revoked, alloy-metrics gone) the query
         # is empty: no data, which this rule's no-data state turns into a firing alert. With data the
         # count is at least 1 and the condition (< 1) is never true.
-        expr=f'count by (cluster) (up{{cluster="{spec.cluster}"}})',
+        expr=f"count by (cluster) (up{{{_in_cluster(spec)}}})",
         threshold=1.0,
         comparison="lt",
         for_="5m",
@@ -376,7 +396,7 @@ def _pipeline_silent_rule(spec: AlertSpec) -> AlertRule:
             "running, or the cluster is gone. Every other alert on this cluster's metrics is blind "
             "until it clears."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="Alerting",  # the point of the rule: nothing arriving is the failure
         exec_err_state="Error",
         labels={"namespace": spec.namespace, "cluster": spec.cluster},
@@ -384,58 +404,67 @@ def _pipeline_silent_rule(spec: AlertSpec) -> AlertRule:
 
 
 def _crash_loop_rule(spec: AlertSpec) -> AlertRule:
-    uid = _uid("crashloop")
+    key = _key("crashloop")
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
         title="PodCrashLooping",
         group=PIPELINE_GROUP,
         # kube_pod_container_status_waiting_reason is in the chart's kube-state-metrics allow list.
         expr=(
             "max by (cluster, namespace, pod, container) (kube_pod_container_status_waiting_reason"
-            f'{{namespace="{spec.namespace}", reason="CrashLoopBackOff"}})'
+            f'{{{_in_cluster(spec)}, namespace="{spec.namespace}", reason="CrashLoopBackOff"}})'
         ),
         threshold=0.0,
         comparison="gt",
         for_="15m",
         severity="warning",
-        summary="{{ $labels.pod }}/{{ $labels.container }} is crash-looping",
+        summary="{{ $labels.pod }}/{{ $labels.container }} is crash-looping in cluster " + spec.cluster,
         description=(
             "Container {{ $labels.container }} of pod {{ $labels.pod }} in "
             + spec.namespace
+            + " of cluster "
+            + spec.cluster
             + " has been waiting in CrashLoopBackOff for 15 minutes."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         # kube-state-metrics emits the series only while a container waits: none is the healthy case.
         no_data_state="OK",
         exec_err_state="Error",
-        labels={"namespace": spec.namespace},
+        labels={"namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
 def _token_expiry_rule(spec: AlertSpec) -> AlertRule:
-    uid = _uid("token-expiring")
+    key = _key("token-expiring")
     return AlertRule(
-        uid=uid,
+        uid=rule_uid(spec.cluster, key),
+        # The title predates OpenCost's token; it stays, as alerts, silences and the runbook use it.
         title="CollectorTokenExpiring",
         group=PIPELINE_GROUP,
-        # No metric knows the token's expiry, so it is baked in at deploy time. The rule is rewritten
-        # on every `pulumi up`, which is also when the token is rotated: a new token brings a new
-        # expiry here. A stack nobody deploys for months is exactly the one this rule must warn about.
-        expr=f"vector({spec.collector_token_expires_at_epoch}) - time()",
+        # No metric knows a token's expiry, so the first of the cluster's tokens to expire (the
+        # collectors', OpenCost's) is baked in at deploy time. The rule is rewritten on every
+        # `pulumi up`, which is also when the tokens are rotated: new tokens bring a new expiry here.
+        # A stack nobody deploys for months is exactly the one this rule must warn about.
+        expr=f"vector({spec.earliest_token_expiry_epoch}) - time()",
         threshold=float(TOKEN_WARNING_SECONDS),
         comparison="lt",
         for_="0s",
         severity="warning",
-        summary="Grafana Cloud collector token expires within 14 days",
+        summary=f"A Grafana Cloud token of cluster {spec.cluster} expires within 14 days",
         description=(
-            "The access-policy token the Alloy collectors use expires in "
-            "{{ humanizeDuration $values.B.Value }}. Run `pulumi up` to rotate it before it does; "
-            "afterwards every collector's remote write fails with 401."
+            f"The first of the Grafana Cloud tokens in cluster {spec.cluster}'s credentials Secret "
+            "(the Alloy collectors', OpenCost's) expires in {{ humanizeDuration $values.B.Value }}. "
+            "Run `pulumi up` to rotate them before then; with an expired token every collector's "
+            "remote write, or OpenCost's queries, fail with 401."
+            if spec.features.cost_metrics
+            else f"The Alloy collectors' Grafana Cloud token of cluster {spec.cluster} expires in "
+            "{{ humanizeDuration $values.B.Value }}. Run `pulumi up` to rotate it before then; with "
+            "an expired token every collector's remote write fails with 401."
         ),
-        runbook_url=_runbook(spec, uid),
+        runbook_url=_runbook(spec, key),
         no_data_state="Alerting",  # vector() always returns a sample; no data means something is off
         exec_err_state="Error",
-        labels={"namespace": spec.namespace},
+        labels={"namespace": spec.namespace, "cluster": spec.cluster},
     )
 
 
@@ -490,7 +519,7 @@ def grafana_rule_data(rule: AlertRule, datasource_uid: str) -> list[dict[str, An
     https://grafana.com/docs/grafana/latest/developer-resources/api-reference/http-api/api-legacy/alerting_provisioning/
     The condition of the rule is `CONDITION_REF_ID` ("C").
     """
-    if not isinstance(datasource_uid, str) or not _UID.match(datasource_uid):
+    if not is_grafana_uid(datasource_uid):
         raise ValueError(f"datasource uid {datasource_uid!r} must be a Grafana uid (letters, digits, -, _)")
     expr_time = {"from": 0, "to": 0}
     return [

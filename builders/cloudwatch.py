@@ -59,6 +59,8 @@ SQS_METRICS: tuple[SqsMetric, ...] = (
     SqsMetric("NumberOfMessagesDeleted", ("Sum",), "messages fully processed"),
 )
 
+# The platform's inference queue: config `sqsQueues`' default and `inferenceQueue`'s.
+DEFAULT_INFERENCE_QUEUE = "inference_queue"
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
 # "up to 80 characters ... alphanumeric characters, hyphens (-), and underscores (_)"; a FIFO
 # queue's name ends in `.fifo`, counted in the 80.

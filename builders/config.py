@@ -35,12 +35,10 @@ _DNS1123_SUBDOMAIN = re.compile(
 )
 _CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _HTTPS_URL = re.compile(r"^https://[^\s#]+$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -64,7 +62,6 @@ _EMAIL = re.compile(
 # (grafana/grafana PR #113341: "configured with a placeholder email address `<example@email.com>`").
 GRAFANA_PLACEHOLDER_EMAIL = "example@email.com"
 ALERT_DESTINATION_KEYS = ("alertEmailAddresses", "slackWebhookUrl", "pagerdutyIntegrationKey")
-DEFAULT_INFERENCE_QUEUE = "inference_queue"
 
 
 class ConfigError(Exception):
@@ -132,9 +129,9 @@ class EksSettings:
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
     node_group: NodeGroup = field(default_factory=NodeGroup)
-    sqs_queues: tuple[str, ...] = (DEFAULT_INFERENCE_QUEUE,)
+    sqs_queues: tuple[str, ...] = (cloudwatch.DEFAULT_INFERENCE_QUEUE,)
     secrets_kms_key_arn: str | None = None
-    inference_queue: str = DEFAULT_INFERENCE_QUEUE  # one of sqs_queues: the backlog alert's
+    inference_queue: str = cloudwatch.DEFAULT_INFERENCE_QUEUE  # one of sqs_queues: the backlog alert's
     # Access to a cluster the program creates (EKS access entries it manages).
     cluster_admin_principals: tuple[str, ...] = ()
     cluster_preview_role_arn: str | None = None
@@ -329,7 +326,8 @@ _DNS_LABEL_ALLOWED = (
     "with a letter or digit, at most 63 characters"
 )
 
-# Every non-secret setting, in the order of the README's table.
+# Every non-secret setting; problems are reported in this order. The README's "Configuration" table
+# documents each one (tests/builders/test_config.py checks that it lists exactly these keys).
 SETTINGS: tuple[Setting, ...] = (
     Setting("platform", _one_of(PLATFORMS), "one of " + ", ".join(PLATFORMS), required=True),
     Setting("clusterName", _matching(DNS1123_LABEL), _DNS_LABEL_ALLOWED, required=True),
@@ -383,7 +381,7 @@ SETTINGS: tuple[Setting, ...] = (
         "an object {gateway, inference, redis}, each the name of one of the services",
     ),
     # Platform eks only.
-    Setting("awsRegion", _matching(_AWS_REGION), "an AWS region such as eu-west-1", True, "eks"),
+    Setting("awsRegion", cloudwatch.validate_region, "an AWS region such as eu-west-1", True, "eks"),
     Setting(
         "externalSecretsChartVersion",
         _matching(_SEMVER),
@@ -410,7 +408,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "inferenceQueue",
-        _matching(_SQS_QUEUE),
+        cloudwatch.validate_queue_name,
         "the name of one of the sqsQueues: the queue the backlog alert watches",
         platform="eks",
     ),
@@ -668,7 +666,7 @@ def _role_problems(values: Mapping[str, Any], services: tuple[ServiceSpec, ...] 
         ]
     if values.get("platform") == "eks":
         queues = values.get("sqsQueues", EksSettings.sqs_queues)
-        queue = values.get("inferenceQueue", DEFAULT_INFERENCE_QUEUE)
+        queue = values.get("inferenceQueue", cloudwatch.DEFAULT_INFERENCE_QUEUE)
         if queue not in queues:
             given = f" = {_show(queue)}" if "inferenceQueue" in values else f" (default {_show(queue)})"
             problems.append(

@@ -26,6 +26,16 @@ Where the series come from, so every query names only what this pipeline produce
   labels and annotations we do not control.
 - Service graph: Tempo's metrics-generator in Grafana Cloud (`traces_service_graph_*`), read
   through the Tempo data source's service map query; node names are `service.name` values.
+
+Cluster: one Grafana Cloud stack serves many clusters, each with its own copy of this dashboard
+(builders.grafana_objects). A `cluster` variable lists the clusters the services' series come from
+(`cluster` is on every series: the chart's remote write adds it, the services' OTLP metrics
+included) and opens on this copy's cluster; every Prometheus and Loki query selects
+`cluster="$cluster"` (the pod logs carry `cluster` from their `loki.write` external labels, as
+tools/verify selects them). The service graph cannot: Tempo's service-graph metrics carry only
+`client`, `server` and `connection_type` unless the metrics-generator adds `dimensions`
+(grafana/tempo docs/sources/tempo/metrics-from-traces/service_graphs/_index.md, "Metrics"), so it
+shows these services' calls in every cluster, and says so.
 """
 
 from __future__ import annotations
@@ -40,12 +50,18 @@ from typing import Any
 from grafana_foundation_sdk.builders import dashboard as gdash
 from grafana_foundation_sdk.builders import logs, loki, nodegraph, prometheus, tempo, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DashboardCursorSync, DataSourceRef, VariableOption
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DataSourceRef,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 from builders.cloudwatch import validate_queue_name
 from builders.names import DNS1123_LABEL
 
-UID = "llm-judge"
+UID = "llm-judge"  # components/dashboards.py gives each cluster's copy its own (builders.grafana_objects)
 TITLE = "LLM Judge"
 TAGS = ["llm-judge"]
 
@@ -70,6 +86,8 @@ class ServiceRoles:
 
 OPENAI_HOST = "api.openai.com"
 QUEUE_VARIABLE = "queue"
+CLUSTER_VARIABLE = "cluster"
+IN_CLUSTER = f'cluster="${CLUSTER_VARIABLE}"'  # in every Prometheus and Loki selector
 
 # OTel stable semconv histograms (seconds), as Mimir stores them.
 HTTP_SERVER = "http_server_request_duration_seconds"
@@ -129,14 +147,17 @@ def llm_judge_dashboard(
     namespace: str,
     sqs_queues: Sequence[str],
     roles: ServiceRoles = ServiceRoles(),
+    *,
+    cluster: str,
 ) -> dict[str, Any]:
-    """The LLM Judge dashboard's JSON model.
+    """The LLM Judge dashboard's JSON model, opening on `cluster` (this stack's clusterName).
 
     The "Queue health" row exists only when `sqs_queues` is non-empty: without the CloudWatch
     exporter (the local stack) its panels could only say "No data".
     """
     services = _checked_services(services, roles)
     namespace = _checked("namespace", namespace, DNS1123_LABEL)
+    cluster = _checked("cluster", cluster, DNS1123_LABEL)
     if isinstance(sqs_queues, str):
         raise ValueError("sqs_queues must be a sequence of queue names, not one string")
     queues = [validate_queue_name(q) for q in sqs_queues]
@@ -151,6 +172,7 @@ def llm_judge_dashboard(
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .readonly()
     )
+    builder = builder.with_variable(_cluster_variable(ds, sel, cluster))
     ids = itertools.count(1)
     rows: list[tuple[str, list[Any]]] = [("Request flow", _request_flow(ds, sel, services))]
     if queues:
@@ -195,17 +217,22 @@ class _Selectors:
     roles: ServiceRoles
 
     @property
-    def jobs(self) -> str:
-        """All services' metrics: OTLP `job` is `<service.namespace>/<service.name>`."""
+    def all_jobs(self) -> str:
+        """All services' metrics in any cluster: OTLP `job` is `<service.namespace>/<service.name>`."""
         return f'job=~"{self.namespace}/({"|".join(self.services)})"'
 
+    @property
+    def jobs(self) -> str:
+        """All services' metrics in the selected cluster."""
+        return f"{IN_CLUSTER}, {self.all_jobs}"
+
     def job(self, service: str) -> str:
-        return f'job="{self.namespace}/{service}"'
+        return f'{IN_CLUSTER}, job="{self.namespace}/{service}"'
 
     @property
     def error_logs(self) -> str:
         """Error lines of the services' containers; `| json` parses the apps' JSON lines."""
-        stream = f'{{namespace="{self.namespace}", container=~"{"|".join(self.services)}"}}'
+        stream = f'{{{IN_CLUSTER}, namespace="{self.namespace}", container=~"{"|".join(self.services)}"}}'
         return f'{stream} | json | level=~"{ERROR_LEVELS}"'
 
 
@@ -216,7 +243,8 @@ def _request_flow(ds: DataSources, sel: _Selectors, services: Sequence[str]) -> 
         .title("Service graph")
         .description(
             "Tempo service map (metrics-generator service graphs): calls between the services "
-            "and from them to their peers. Edges come from traces, so an idle service is absent."
+            "and from them to their peers. Edges come from traces, so an idle service is absent. "
+            "Every cluster's calls: service-graph metrics carry no cluster label."
         )
         .datasource(ds.tempo)
         .with_target(
@@ -240,6 +268,28 @@ def _request_flow(ds: DataSources, sel: _Selectors, services: Sequence[str]) -> 
     return [graph, latency]
 
 
+def _cluster_variable(ds: DataSources, sel: _Selectors, cluster: str) -> gdash.QueryVariable:
+    """The clusters the services' request metrics come from, opening on this copy's own. The query
+    object is the Prometheus variable editor's (as in the pinned grafana.com dashboards' `cluster`)."""
+    return (
+        gdash.QueryVariable(CLUSTER_VARIABLE)
+        .label("Cluster")
+        .datasource(ds.prometheus)
+        .query(
+            {
+                "qryType": 1,
+                "query": f"label_values({HTTP_SERVER}_count{{{sel.all_jobs}}}, cluster)",
+                "refId": "PrometheusVariableQueryEditor-VariableQuery",
+            }
+        )
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+        .multi(False)
+        .include_all(False)
+        .current(VariableOption(selected=True, text=cluster, value=cluster))
+    )
+
+
 def _queue_variable(queues: Sequence[str]) -> gdash.CustomVariable:
     return (
         gdash.CustomVariable(QUEUE_VARIABLE)
@@ -253,7 +303,7 @@ def _queue_variable(queues: Sequence[str]) -> gdash.CustomVariable:
 
 
 def _queue_health(ds: DataSources) -> list[Any]:
-    queue = f'dimension_QueueName=~"${QUEUE_VARIABLE}"'
+    queue = f'{IN_CLUSTER}, dimension_QueueName=~"${QUEUE_VARIABLE}"'
 
     def per_queue(metric: str) -> str:
         return f"max by (dimension_QueueName) ({metric}{{{queue}}})"

@@ -16,7 +16,18 @@ API_VERSION = "external-secrets.io/v1"  # v1beta1 is no longer served (ESO 0.17+
 CHART = "external-secrets"
 CHART_REPOSITORY = "https://charts.external-secrets.io"
 OPERATOR_ACCOUNT = ServiceAccountRef(namespace="external-secrets", name="external-secrets")
+# A namespaced SecretStore in the services' namespace, not a ClusterSecretStore: it serves
+# ExternalSecrets of its own namespace only, whose readers may read the credentials Secret anyway.
+STORE_KIND = "SecretStore"
 STORE_NAME = "aws-secrets-manager"
+# The store authenticates as this service account of the services' namespace, the one subject the
+# IRSA role trusts. ESO asks the API server for its token (TokenRequest) and exchanges it with
+# AssumeRoleWithWebIdentity for the role named in its `eks.amazonaws.com/role-arn` annotation; a
+# SecretStore's serviceAccountRef is always read in the store's own namespace (a namespace in it
+# counts for a ClusterSecretStore only): external-secrets providers/v1/aws/auth/auth.go,
+# credsFromServiceAccount (v2.9.0).
+READER_ACCOUNT_NAME = "grafana-cloud-credentials-reader"
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 # A rotated token is pushed by `force_sync_annotation` in the same `pulumi up`; the periodic
 # refresh only repairs drift (a Secret edited or deleted by hand).
 REFRESH_INTERVAL = "15m"
@@ -25,8 +36,9 @@ FORCE_SYNC_ANNOTATION = "force-sync"
 
 def force_sync_annotation(version: str) -> dict[str, str]:
     """ESO re-syncs an ExternalSecret whenever this annotation's value changes. Keyed to the
-    collectors' token, the new token reaches the cluster before Pulumi deletes the old one at
-    the end of the same update, instead of up to one refresh interval later."""
+    expiry times of the tokens in the Secret (the collectors', OpenCost's), a rotated token reaches
+    the cluster in the same update, instead of up to one refresh interval later; the old one is not
+    deleted but expires on its own (README "Token rotation")."""
     return {FORCE_SYNC_ANNOTATION: version}
 
 
@@ -38,36 +50,36 @@ def aws_secret_name(cluster_name: str) -> str:
     return f"{cluster_name}/{SECRET_NAME}"
 
 
-def operator_values(role_arn: str) -> dict[str, Any]:
-    """The operator runs as the IRSA service account; every pod has requests and limits."""
+def operator_values() -> dict[str, Any]:
+    """Every pod has requests and limits. The controller's own service account has no AWS role:
+    a store without `auth` runs with the controller's ambient AWS credentials
+    (providers/v1/aws/auth/auth.go: `constructCredsProvider` returns none, then
+    `config.LoadDefaultConfig`), and the chart lets every namespace editor create SecretStores
+    (templates/rbac.yaml, the `-edit` ClusterRole aggregated to `edit`, `rbac.aggregateToEdit`
+    true by default), so a role there would serve any namespace. The role sits on
+    `READER_ACCOUNT_NAME` in the services' namespace instead."""
     return {
         "installCRDs": True,
-        "serviceAccount": {
-            "create": True,
-            "name": OPERATOR_ACCOUNT.name,
-            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
-        },
+        "serviceAccount": {"create": True, "name": OPERATOR_ACCOUNT.name},
         "resources": _resources("10m", "64Mi", "200m", "256Mi"),
         "webhook": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
         "certController": {"resources": _resources("10m", "32Mi", "100m", "128Mi")},
     }
 
 
-def cluster_secret_store_spec(region: str) -> dict[str, Any]:
-    """AWS Secrets Manager, authenticated with the operator's own IRSA token (JWT)."""
+def reader_annotations(role_arn: str) -> dict[str, str]:
+    """The reader service account names the IRSA role ESO assumes for the store."""
+    return {IRSA_ROLE_ANNOTATION: role_arn}
+
+
+def secret_store_spec(region: str) -> dict[str, Any]:
+    """AWS Secrets Manager, authenticated as `READER_ACCOUNT_NAME` of the store's namespace (JWT)."""
     return {
         "provider": {
             "aws": {
                 "service": "SecretsManager",
                 "region": region,
-                "auth": {
-                    "jwt": {
-                        "serviceAccountRef": {
-                            "name": OPERATOR_ACCOUNT.name,
-                            "namespace": OPERATOR_ACCOUNT.namespace,
-                        }
-                    }
-                },
+                "auth": {"jwt": {"serviceAccountRef": {"name": READER_ACCOUNT_NAME}}},
             }
         }
     }
@@ -79,7 +91,7 @@ def external_secret_spec(aws_secret: str, keys: Sequence[str] = KEYS.all()) -> d
     ESO fails the whole sync on a property the secret lacks."""
     return {
         "refreshInterval": REFRESH_INTERVAL,
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+        "secretStoreRef": {"kind": STORE_KIND, "name": STORE_NAME},
         "target": {"name": SECRET_NAME, "creationPolicy": "Owner"},
         "data": [{"secretKey": key, "remoteRef": {"key": aws_secret, "property": key}} for key in keys],
     }

@@ -21,7 +21,7 @@ class FeatureToggles:
     collector_self_metrics: bool = True  # the Alloy collectors' own metrics
     # Patch the services' Deployments and app config (they must already run in the namespace).
     app_instrumentation: bool = True
-    alerting: bool = True  # alert rules, contact points, notification policy in the stack's Grafana
+    alerting: bool = True  # this cluster's alert rules and contact points in the stack's Grafana
     dashboards: bool = True  # the LLM Judge dashboard and the Kubernetes ones
 
     @classmethod

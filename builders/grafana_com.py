@@ -56,7 +56,7 @@ class PrebuiltDashboard:
     revision: int
     title: str
     sha256: str  # content_sha256 of that revision
-    stacks: frozenset[str]
+    platforms: frozenset[str]  # the platforms (local, eks) whose stacks import it
     source: str  # where the pinned content can be reviewed
 
     def __post_init__(self) -> None:
@@ -107,8 +107,8 @@ PREBUILT_DASHBOARDS: tuple[PrebuiltDashboard, ...] = (
 )
 
 
-def dashboards_for_stack(stack: str) -> tuple[PrebuiltDashboard, ...]:
-    return tuple(d for d in PREBUILT_DASHBOARDS if stack in d.stacks)
+def dashboards_for_platform(platform: str) -> tuple[PrebuiltDashboard, ...]:
+    return tuple(d for d in PREBUILT_DASHBOARDS if platform in d.platforms)
 
 
 def describe(gnet_id: int, revision: int, title: str | None = None) -> str:

@@ -108,6 +108,7 @@ def build_values(spec: MonitoringSpec) -> Values:
         "collectors": _collectors(spec),
         "telemetryServices": _telemetry_services(spec),
         "alloy-operator": _alloy_operator(),
+        "extraObjects": credentials_reader_rbac(spec),
     }
 
 
@@ -365,6 +366,7 @@ def _collector(spec: MonitoringSpec, collector: str) -> Values:
         "presets": list(COLLECTOR_PRESETS[collector]),
         "alloy": {"resources": COLLECTOR_RESOURCES[collector]},
         "configReloader": {"resources": CONFIG_RELOADER_RESOURCES},
+        "rbac": {"rules": [dict(rule) for rule in COLLECTOR_RBAC_RULES]},
     }
     if spec.platform == "eks" and "daemonset" in COLLECTOR_PRESETS[collector]:
         values["controller"] = {"tolerations": TOLERATE_ALL}
@@ -385,6 +387,102 @@ def _metrics_collector_hooks(spec: MonitoringSpec) -> Values:
         # extraConfig may forward to prometheus.remote_write.<destination>; make sure it exists.
         extra["includeDestinations"] = [METRICS_DESTINATION]
     return extra
+
+
+# --- the collectors' Kubernetes permissions -------------------------------------------------
+
+# Each collector is an Alloy instance the Alloy Operator installs with the Alloy chart, the `Alloy`
+# resource's spec as its values (so a list given here replaces the chart's default list). That chart
+# makes one ClusterRole of `rbac.rules` + `rbac.clusterRules` while `rbac.namespaces` is empty, or
+# Roles of `rbac.rules` alone in the listed namespaces (grafana/alloy-operator
+# operator/helm-charts/alloy/templates/rbac.yaml, Alloy chart 1.11.0). Its default `rbac.rules`
+# (k8s-monitoring 4.4.0 collectors/upstream/alloy-values.yaml, the values the operator's chart ships)
+# include `configmaps, secrets: get, list, watch` "for the remote.kubernetes.* components": every
+# collector, the DaemonSets on each node included, could read every Secret of the cluster. These are
+# those rules without that one; `clusterRules` (nodes, nodes/pods, nodes/metrics, /metrics) stay the
+# chart's. Discovery is unchanged (tests/tools/test_collector_rbac.py compares with the chart's own
+# list). Rule order and content as in the chart.
+COLLECTOR_RBAC_RULES: tuple[Mapping[str, Any], ...] = (
+    # discovery.kubernetes
+    {
+        "apiGroups": ["", "discovery.k8s.io", "networking.k8s.io"],
+        "resources": ["endpoints", "endpointslices", "ingresses", "pods", "services"],
+        "verbs": ["get", "list", "watch"],
+    },
+    # loki.source.kubernetes
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "namespaces"], "verbs": ["get", "list", "watch"]},
+    # loki.source.podlogs
+    {"apiGroups": ["monitoring.grafana.com"], "resources": ["podlogs"], "verbs": ["get", "list", "watch"]},
+    # mimir.rules.kubernetes
+    {
+        "apiGroups": ["monitoring.coreos.com"],
+        "resources": ["prometheusrules"],
+        "verbs": ["get", "list", "watch"],
+    },
+    # mimir.alerts.kubernetes
+    {
+        "apiGroups": ["monitoring.coreos.com"],
+        "resources": ["alertmanagerconfigs"],
+        "verbs": ["get", "list", "watch"],
+    },
+    # prometheus.operator.*
+    {
+        "apiGroups": ["monitoring.coreos.com"],
+        "resources": ["podmonitors", "servicemonitors", "probes", "scrapeconfigs"],
+        "verbs": ["get", "list", "watch"],
+    },
+    # loki.source.kubernetes_events
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+    # otelcol.processor.k8sattributes
+    {"apiGroups": ["apps", "extensions"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
+)
+
+
+def credentials_reader_role_name(release_name: str) -> str:
+    return f"{release_name}-credentials-reader"[:63].rstrip("-")
+
+
+def credentials_reader_rbac(spec: MonitoringSpec) -> list[Values]:
+    """A Role in the namespace that may `get` the credentials Secret and nothing else, bound to every
+    collector's service account: what the destinations' `remote.kubernetes.secret` needs. That
+    component reads its Secret with a GET by name every `poll_frequency` (grafana/alloy v1.18.0
+    internal/component/remote/kubernetes/kubernetes.go, `pollError`: `Secrets(ns).Get(ctx, name)`),
+    so `resourceNames` can pin it to the one Secret. Rendered by the chart (`extraObjects`), as the
+    chart itself renders namespaced permissions of its collectors (templates/sdk-injector-rbac.yaml)."""
+    collectors = _used_collectors(spec)
+    if not collectors:
+        return []
+    role = credentials_reader_role_name(spec.release_name)
+    metadata = {"name": role, "namespace": spec.namespace}
+    return [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata,
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["secrets"],
+                    "resourceNames": [SECRET_NAME],
+                    "verbs": ["get"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": dict(metadata),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+            "subjects": [
+                {
+                    "kind": "ServiceAccount",
+                    "name": names.monitoring_names(spec.release_name, spec.namespace).service_account(c),
+                    "namespace": spec.namespace,
+                }
+                for c in collectors
+            ],
+        },
+    ]
 
 
 # --- telemetry services and operator ------------------------------------------------------

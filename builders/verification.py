@@ -2,7 +2,8 @@
 
 Why an access policy of its own (and not the stack Grafana's data-source proxy with a Viewer service
 account): a Cloud access policy with `metrics:read`, `logs:read` and `traces:read` in the realm of
-this one stack can read exactly this stack's telemetry and nothing else — no dashboards, alert rules,
+this one stack, with a label policy for this cluster (components/verification_access.py), can read
+this cluster's metrics and logs, the stack's traces, and nothing else — no dashboards, alert rules,
 contact points or data-source settings, all of which a Viewer of the stack's Grafana can read. It
 needs no stack Grafana at all (the checks still work with `features.alerting` and
 `features.dashboards` off), and it goes to Mimir, Loki and Tempo directly with the same basic auth
@@ -16,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # Read, and only read, each signal the pipeline delivers. The policy pack allows exactly these for
-# the policy named by `verify_policy_name` (policy/rules.py).
+# the policy named by `builders.grafana_objects.verify_policy_name` (policy/rules.py).
 VERIFY_SCOPES: tuple[str, ...] = ("metrics:read", "logs:read", "traces:read")
-VERIFY_POLICY_SUFFIX = "-verify-read"
 
 # Keys of the `verifyEndpoints` stack output, read back by tools.verify.
 ENDPOINT_KEYS: tuple[str, ...] = (
@@ -29,11 +29,6 @@ ENDPOINT_KEYS: tuple[str, ...] = (
     "tempoUrl",
     "tempoUserId",
 )
-
-
-def verify_policy_name(cluster_name: str) -> str:
-    """Access-policy names are lowercase, digits and '-' and unique per org (as the collectors')."""
-    return f"{cluster_name}{VERIFY_POLICY_SUFFIX}"
 
 
 def query_endpoints(stack: Mapping[str, object]) -> dict[str, str]:

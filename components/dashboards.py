@@ -1,16 +1,20 @@
-"""Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com."""
+"""Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com, in
+this cluster's folder under uids that carry the cluster (builders.grafana_objects): every cluster's
+stack has its own copy."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.dashboards import DataSources, ServiceRoles, llm_judge_dashboard
 from builders.grafana_com import PrebuiltDashboard, prepare_for_stack
+from builders.grafana_objects import OVERVIEW_DASHBOARD, cluster_copy, dashboard_uid, prebuilt_dashboard_uid
 from dynamic.grafana_com_dashboard import GrafanaComDashboard, decompress_model
 
 
@@ -23,6 +27,7 @@ class DashboardsArgs:
     sqs_queues: Sequence[str]
     prebuilt: Sequence[PrebuiltDashboard]
     grafana_provider: grafana.Provider  # the stack's Grafana
+    cluster_name: str  # whose copy: uids carry the cluster
     roles: ServiceRoles = field(default_factory=ServiceRoles)  # config `serviceRoles`
 
 
@@ -38,7 +43,18 @@ class Dashboards(pulumi.ComponentResource):
             folder=args.folder_uid,
             config_json=data_sources.apply(
                 lambda ds: json.dumps(
-                    llm_judge_dashboard(ds, args.services, args.namespace, args.sqs_queues, args.roles)
+                    cluster_copy(
+                        llm_judge_dashboard(
+                            ds,
+                            args.services,
+                            args.namespace,
+                            args.sqs_queues,
+                            args.roles,
+                            cluster=args.cluster_name,
+                        ),
+                        dashboard_uid(args.cluster_name, OVERVIEW_DASHBOARD),
+                        args.cluster_name,
+                    )
                 )
             ),
             overwrite=True,
@@ -56,12 +72,7 @@ class Dashboards(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             model = pulumi.Output.all(source.model_json_gz, data_sources).apply(
-                lambda r: json.dumps(
-                    prepare_for_stack(
-                        json.loads(decompress_model(r[0])),
-                        {"DS_PROMETHEUS": r[1].prometheus_uid, "DS_LOKI": r[1].loki_uid},
-                    )
-                )
+                _prebuilt_config(prebuilt_dashboard_uid(args.cluster_name, pinned.gnet_id), args.cluster_name)
             )
             dashboard = grafana.oss.Dashboard(
                 f"{name}-{pinned.gnet_id}",
@@ -73,3 +84,18 @@ class Dashboards(pulumi.ComponentResource):
             urls[str(pinned.gnet_id)] = dashboard.url
         self.urls = pulumi.Output.all(**urls)
         self.register_outputs({"urls": self.urls})
+
+
+def _prebuilt_config(uid: str, cluster: str) -> Callable[[list[Any]], str]:
+    """(downloaded model as stored, compressed; DataSources) -> the dashboard's config_json: inputs
+    resolved, this cluster's copy (`uid`, opening on `cluster`)."""
+
+    def config(resolved: list[Any]) -> str:
+        model_json_gz, ds = resolved
+        prepared = prepare_for_stack(
+            json.loads(decompress_model(model_json_gz)),
+            {"DS_PROMETHEUS": ds.prometheus_uid, "DS_LOKI": ds.loki_uid},
+        )
+        return json.dumps(cluster_copy(prepared, uid, cluster))
+
+    return config

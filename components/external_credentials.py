@@ -1,5 +1,6 @@
 """ExternalCredentials (eks): the Grafana Cloud credentials in AWS Secrets Manager, brought into
-the cluster by the External Secrets Operator as Secret `grafana-cloud-credentials`."""
+the cluster by the External Secrets Operator as Secret `grafana-cloud-credentials`, through a
+SecretStore of the services' namespace that reads AWS as that namespace's reader service account."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from builders.external_secrets import (
     CHART,
     CHART_REPOSITORY,
     OPERATOR_ACCOUNT,
+    READER_ACCOUNT_NAME,
+    STORE_KIND,
     STORE_NAME,
     aws_secret_name,
-    cluster_secret_store_spec,
     external_secret_spec,
     force_sync_annotation,
     operator_values,
+    reader_annotations,
+    secret_store_spec,
 )
 
 OPERATOR_READY_TIMEOUT_SECONDS = 300  # three small Deployments; images pull in well under that
@@ -36,7 +40,7 @@ class ExternalCredentialsArgs:
     chart_version: str
     kms_key_arn: str | None
     entries: Mapping[str, pulumi.Input[str]]  # builders.credentials.secret_entries(...)
-    operator_role_arn: pulumi.Input[str]  # the operator's IRSA role
+    reader_role_arn: pulumi.Input[str]  # the IRSA role of the store's reader service account
     credentials_version: pulumi.Input[str]  # changes when the credentials do (the token's expiry)
     k8s_provider: k8s.Provider
     aws_provider: aws.Provider
@@ -45,8 +49,9 @@ class ExternalCredentialsArgs:
 class ExternalCredentials(pulumi.ComponentResource):
     aws_secret_arn: pulumi.Output[str]
     secret_name: pulumi.Output[str]
-    operator_namespace: pulumi.Output[str]
-    operator_service_account: pulumi.Output[str]
+    # The service account the store reads AWS as (the IRSA role's one subject).
+    reader_namespace: pulumi.Output[str]
+    reader_service_account: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ExternalCredentialsArgs, opts: pulumi.ResourceOptions | None = None
@@ -87,7 +92,7 @@ class ExternalCredentials(pulumi.ComponentResource):
             chart=CHART,
             version=args.chart_version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-            values=pulumi.Output.from_input(args.operator_role_arn).apply(operator_values),
+            values=operator_values(),
             atomic=True,
             cleanup_on_fail=True,
             timeout=OPERATOR_READY_TIMEOUT_SECONDS,
@@ -95,13 +100,23 @@ class ExternalCredentials(pulumi.ComponentResource):
                 on_k8s, pulumi.ResourceOptions(depends_on=[operator_namespace])
             ),
         )
+        reader = k8s.core.v1.ServiceAccount(
+            f"{name}-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=READER_ACCOUNT_NAME,
+                namespace=args.namespace,
+                annotations=pulumi.Output.from_input(args.reader_role_arn).apply(reader_annotations),
+            ),
+            automount_service_account_token=False,  # no pod runs as it; ESO requests its tokens
+            opts=on_k8s,
+        )
         store = k8s.apiextensions.CustomResource(
             f"{name}-store",
             api_version=API_VERSION,
-            kind="ClusterSecretStore",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=STORE_NAME),
-            spec=cluster_secret_store_spec(args.region),
-            opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[operator])),
+            kind=STORE_KIND,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=STORE_NAME, namespace=args.namespace),
+            spec=secret_store_spec(args.region),
+            opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[operator, reader])),
         )
         k8s.apiextensions.CustomResource(
             f"{name}-external-secret",
@@ -127,13 +142,13 @@ class ExternalCredentials(pulumi.ComponentResource):
 
         self.aws_secret_arn = secret.arn
         self.secret_name = pulumi.Output.from_input(SECRET_NAME)
-        self.operator_namespace = pulumi.Output.from_input(OPERATOR_ACCOUNT.namespace)
-        self.operator_service_account = pulumi.Output.from_input(OPERATOR_ACCOUNT.name)
+        self.reader_namespace = pulumi.Output.from_input(args.namespace)
+        self.reader_service_account = pulumi.Output.from_input(READER_ACCOUNT_NAME)
         self.register_outputs(
             {
                 "aws_secret_arn": self.aws_secret_arn,
                 "secret_name": self.secret_name,
-                "operator_namespace": self.operator_namespace,
-                "operator_service_account": self.operator_service_account,
+                "reader_namespace": self.reader_namespace,
+                "reader_service_account": self.reader_service_account,
             }
         )

@@ -9,15 +9,14 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
-from builders.grafana_cloud import (
-    AUTOMATION_ROLE,
-    OPENCOST_SCOPES,
+from builders.grafana_cloud import AUTOMATION_ROLE, OPENCOST_SCOPES, cluster_selector, loki_push_url
+from builders.grafana_objects import (
     automation_service_account_name,
     collector_policy_name,
-    loki_push_url,
     opencost_policy_name,
 )
 from builders.verification import query_endpoints
+from components.access_policy import policy_with_rotating_token
 
 
 @dataclass
@@ -79,6 +78,11 @@ class GrafanaCloudStack(pulumi.ComponentResource):
                 scopes=OPENCOST_SCOPES,
                 stack=stack,
                 args=args,
+                # This cluster's metrics only. OpenCost asks for no other: the chart runs it with
+                # CURRENT_CLUSTER_ID_FILTER_ENABLED "true" and PROM_CLUSTER_ID_LABEL `cluster`
+                # (4.4.0 charts/telemetry-services/values.yaml, opencost.exporter.extraEnv), its
+                # cluster id being clusterName (`defaultClusterId`, builders/k8s_monitoring.py).
+                label_selectors=[cluster_selector(args.cluster_name)],
             )
             if args.opencost_reader
             else None
@@ -140,41 +144,24 @@ class GrafanaCloudStack(pulumi.ComponentResource):
         scopes: Sequence[str],
         stack: pulumi.Output[grafana.cloud.GetStackResult],
         args: GrafanaCloudStackArgs,
+        label_selectors: Sequence[str] = (),
     ) -> grafana.cloud.AccessPolicyRotatingToken:
-        """An access policy on this stack alone and its rotating token (lifetime and early rotation
-        from `token_policy`)."""
-        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
-        policy = grafana.cloud.AccessPolicy(
+        """A policy on this stack alone and its rotating token. The token the cluster holds is
+        replaced, not revoked (`delete_on_destroy=False`): its readers pick up the new one only
+        later, so the old one is left to expire (components/access_policy.py)."""
+        return policy_with_rotating_token(
             name,
-            name=policy_name,
-            display_name=display_name,
-            region=stack.region_slug,
-            scopes=list(scopes),
-            realms=[grafana.cloud.AccessPolicyRealmArgs(type="stack", identifier=stack.id)],
-            opts=child,
-        )
-        # The provider replaces a rotating token once it is inside its early-rotation window;
-        # Pulumi creates the replacement before deleting the old one, and the Secret that
-        # carries it follows in the same `pulumi up`. Its readers pick the new one up only later
-        # (External Secrets' sync, then Alloy's re-read of the Secret; OpenCost at its rollout), so
-        # the old token is not deleted but left to expire at its `expiresAt`: with
-        # delete_on_destroy false the provider's delete only drops it from state
-        # (terraform-provider-grafana internal/resources/cloud/resource_cloud_access_policy_rotating_token.go,
-        # deleteCloudAccessPolicyRotatingToken). Changing the flag is a state-only update
-        # (updateTokenHelper in resource_cloud_access_policy_token.go calls the API only for
-        # display_name).
-        return grafana.cloud.AccessPolicyRotatingToken(
             f"{name}-token",
-            access_policy_id=policy.policy_id,
+            policy_name=policy_name,
+            display_name=display_name,
+            scopes=scopes,
+            stack_id=stack.id,
             region=stack.region_slug,
-            name_prefix=policy_name,
-            expire_after=args.token_policy.expire_after,
-            early_rotation_window=args.token_policy.early_rotation_window,
+            token_policy=args.token_policy,
             delete_on_destroy=False,
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
-            ),
-        )
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cloud_provider),
+            label_selectors=label_selectors,
+        ).token
 
     def _automation_token(
         self, name: str, args: GrafanaCloudStackArgs

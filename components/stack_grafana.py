@@ -1,5 +1,6 @@
-"""StackGrafana: what the alert rules and dashboards share in the stack's Grafana — the
-"LLM Judge" folder, and the uids of the data sources Grafana Cloud provisions."""
+"""StackGrafana: what this cluster's alert rules and dashboards share in the stack's Grafana — the
+cluster's own folder ("LLM Judge (<cluster>)", builders.grafana_objects), and the uids of the data
+sources Grafana Cloud provisions (read, never declared: they belong to Grafana Cloud)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ import pulumiverse_grafana as grafana
 
 from builders.dashboards import DataSources
 from builders.grafana_cloud import stack_data_source_names
-
-FOLDER_TITLE = "LLM Judge"
-FOLDER_UID = "llm-judge"
+from builders.grafana_objects import folder_title, folder_uid
 
 
 @dataclass
 class StackGrafanaArgs:
     stack_slug: str
+    cluster_name: str  # the folder is this cluster's own
     grafana_provider: grafana.Provider  # the stack's Grafana (URL + service-account token)
     # What the provider's token comes from. While it is being created or rotated the provider is
     # unconfigured and the engine would answer lookups with nothing; depending on it makes them
@@ -34,8 +34,8 @@ class StackGrafana(pulumi.ComponentResource):
         super().__init__("llmjudge:observability:StackGrafana", name, None, opts)
         folder = grafana.oss.Folder(
             f"{name}-folder",
-            title=FOLDER_TITLE,
-            uid=FOLDER_UID,
+            title=folder_title(args.cluster_name),
+            uid=folder_uid(args.cluster_name),
             opts=pulumi.ResourceOptions(parent=self, provider=args.grafana_provider),
         )
         lookup = pulumi.InvokeOutputOptions(

@@ -13,7 +13,10 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from builders.config import TokenPolicy
-from builders.verification import VERIFY_SCOPES, verify_policy_name
+from builders.grafana_cloud import cluster_selector
+from builders.grafana_objects import verify_policy_name
+from builders.verification import VERIFY_SCOPES
+from components.access_policy import policy_with_rotating_token
 
 
 @dataclass
@@ -34,32 +37,29 @@ class VerificationAccess(pulumi.ComponentResource):
         self, name: str, args: VerificationAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("llmjudge:observability:VerificationAccess", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.cloud_provider)
-        policy = grafana.cloud.AccessPolicy(
+        # Revoked once replaced (`delete_on_destroy=True`): tools.verify reads the stack output on
+        # every run, so it always uses the current token (components/access_policy.py).
+        access = policy_with_rotating_token(
             f"{name}-policy",
-            name=verify_policy_name(args.cluster_name),
-            display_name=f"Read-only verification of {args.cluster_name}",
-            region=args.region,
-            scopes=list(VERIFY_SCOPES),
-            realms=[grafana.cloud.AccessPolicyRealmArgs(type="stack", identifier=args.stack_id)],
-            opts=child,
-        )
-        # Rotates like the collectors' token (components/grafana_cloud_stack.py): inside its early
-        # rotation window the next `pulumi up` creates the replacement first, the stack output
-        # follows in the same update, and the old token is deleted. tools.verify reads the output
-        # on every run, so it always uses the current token.
-        token = grafana.cloud.AccessPolicyRotatingToken(
             f"{name}-token",
-            access_policy_id=policy.policy_id,
+            policy_name=verify_policy_name(args.cluster_name),
+            display_name=f"Read-only verification of {args.cluster_name}",
+            scopes=VERIFY_SCOPES,
+            stack_id=args.stack_id,
             region=args.region,
-            name_prefix=verify_policy_name(args.cluster_name),
-            expire_after=args.token_policy.expire_after,
-            early_rotation_window=args.token_policy.early_rotation_window,
+            token_policy=args.token_policy,
             delete_on_destroy=True,
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(additional_secret_outputs=["token"])
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cloud_provider),
+            # This cluster's metrics and logs only; every query of tools.verify selects them by this
+            # label already (tools/verify/checks.py). Its traces:read still reads the whole stack's
+            # traces: access policies have no label selectors for traces (builders/grafana_cloud.py).
+            # The API takes label policies beside scopes they do not apply to: the provider's own
+            # acceptance test creates one with logs:write and accesspolicies:* (terraform-provider-grafana
+            # internal/resources/cloud/resource_cloud_access_policy_rotating_token_test.go,
+            # testAccCloudAccessPolicyRotatingTokenConfigNoToken).
+            label_selectors=[cluster_selector(args.cluster_name)],
         )
+        policy, token = access.policy, access.token
         self.policy_name = policy.name
         # Explicitly secret: the provider marks it, but that marking is the engine's, not ours.
         self.token = pulumi.Output.secret(token.token)

@@ -14,13 +14,26 @@ and list Secrets there; a role without them, such as the read-only PR preview ro
 check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
-Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and
-the pure builders at import time; the Kubernetes client is imported where the provider runs.
+It reads through clients.kube, the standard-library Kubernetes client tools.verify uses too (kubeconfig
+merging, contexts, CA and client certificates, tokens, exec credential plugins such as `aws eks
+get-token`), and runs its message through that client's Redactor. Like
+dynamic/grafana_com_dashboard.py, this module imports only the standard library, pyyaml, Pulumi,
+the pure builders and clients/, and does nothing at import.
+
+What the state keeps: the inputs (the kubeconfig among them, a secret) and, as outputs, only the
+namespace; `diff` needs nothing and `delete` is the default no-op.
+
+DO NOT MOVE OR RENAME this module or `ClusterPreflightProvider`. As for
+dynamic/grafana_com_dashboard.py, the engine stores the provider in every stack's state as a pickle
+(input `__provider`, pulumi/dynamic/dynamic.py serialize_provider: dill, class by reference) that
+names `dynamic.cluster_preflight` and `ClusterPreflightProvider`, and unpickles that stored copy to
+diff, refresh and delete the resource (pulumi/dynamic/__main__.py get_provider). Moved, every existing
+stack's `pulumi destroy` and `pulumi refresh` fail to import it. Keep the provider free of instance
+attributes too: they would be pickled into state. tests/dynamic/test_cluster_preflight.py guards both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +48,9 @@ from builders.preflight import (
     handovers,
     helm_history_selector,
 )
+from clients.http import RequestError
+from clients.kube import KubeClient, client_for, default_kubeconfig_paths, load_kubeconfig, parse_kubeconfig
+from clients.redact import Redactor
 
 INPUT_KEYS = ("namespace", "secret_name", "release_name", "kube_context", "kubeconfig")
 
@@ -60,57 +76,45 @@ class Target:
         return f"kubeconfig context {self.kube_context}" if self.kube_context else "the cluster's kubeconfig"
 
 
-def read_namespace(target: Target, api_client: Any) -> tuple[SecretSeen | None, list[HelmRevision]]:
+def read_namespace(target: Target, kube: KubeClient) -> tuple[SecretSeen | None, list[HelmRevision]]:
     """The credentials Secret (None if absent) and the release's Helm history, through the API."""
-    from kubernetes.client import CoreV1Api
-    from kubernetes.client.exceptions import ApiException
-
-    core = CoreV1Api(api_client)
-    as_json = api_client.sanitize_for_serialization  # the client's models -> the API's JSON
+    secrets = f"/api/v1/namespaces/{target.namespace}/secrets"
     try:
-        secret = SecretSeen.from_object(
-            as_json(core.read_namespaced_secret(target.secret_name, target.namespace))
-        )
-    except ApiException as err:
+        secret = SecretSeen.from_object(kube.get_json(f"{secrets}/{target.secret_name}"))
+    except RequestError as err:
         if err.status != 404:
             raise
         secret = None
-    history = core.list_namespaced_secret(
-        target.namespace, label_selector=helm_history_selector(target.release_name)
-    )
-    return secret, [HelmRevision.from_storage_secret(as_json(s)) for s in history.items]
+    history = kube.get_json(secrets, {"labelSelector": helm_history_selector(target.release_name)})
+    return secret, [HelmRevision.from_storage_secret(s) for s in history.get("items") or []]
 
 
-def api_client_for(target: Target) -> Any:
+def kube_client_for(target: Target, redactor: Redactor) -> KubeClient:
     """A Kubernetes API client configured like the program's Kubernetes provider."""
-    import yaml
-    from kubernetes import config
-
     if target.kubeconfig:
-        return config.new_client_from_config_dict(yaml.safe_load(target.kubeconfig))
+        return client_for(parse_kubeconfig(target.kubeconfig), None, redactor)
     # Default loading rules, as the provider's: $KUBECONFIG (a list of files) or ~/.kube/config.
-    return config.new_client_from_config(context=target.kube_context)
+    return client_for(load_kubeconfig(default_kubeconfig_paths()), target.kube_context, redactor)
 
 
-def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_client_for) -> str | None:
+def preflight_failure(target: Target) -> str | None:
     """The hand-over message, or None when the namespace holds nothing in the way.
 
     A cluster that cannot be read fails the run too: without the read, nothing says the run
     would not stop half-way on the user's objects.
     """
-    from kubernetes.client.exceptions import ApiException
-
+    redactor = Redactor()  # what the client meets (tokens, exec credentials) stays out of the message
     try:
-        secret, history = read_namespace(target, connect(target))
-    except ApiException as err:
+        secret, history = read_namespace(target, kube_client_for(target, redactor))
+    except RequestError as err:
         if err.status == 403:
             # A role that may not read Secrets there: the PR preview role, whose EKS access entry is
             # a view policy (view excludes Secrets). Its preview cannot check and passes; the
             # deploy role's `pulumi up` reads them and stops before any change (README).
             return None
-        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
+        return redactor(f"cannot read namespace {target.namespace} through {target.cluster}: {err}")
     except Exception as err:
-        return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
+        return redactor(f"cannot read namespace {target.namespace} through {target.cluster}: {err}")
     found = handovers(target.namespace, secret, target.release_name, history)
     return handover_message(target.namespace, found) if found else None
 
@@ -124,7 +128,8 @@ class ClusterPreflightProvider(ResourceProvider):
         return CheckResult(news, [CheckFailure("", failure)] if failure else [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"preflight-{props['namespace']}", outs=props)
+        # Outputs are state too: the namespace is all anyone reads (the kubeconfig stays an input only).
+        return CreateResult(id_=f"preflight-{props['namespace']}", outs={"namespace": props["namespace"]})
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         # Nothing to change: `check` does the work, on every run.
@@ -151,24 +156,18 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
             "secret_name": secret_name,
             "release_name": release_name,
             "kube_context": kube_context,
-            "kubeconfig": kubeconfig,
+            # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
+            # where it comes from: keep it one in state.
+            "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
         }
-        # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
-        # where it comes from: keep it one in state.
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
-        super().__init__(
-            ClusterPreflightProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret_outputs, opts),
-        )
+        super().__init__(ClusterPreflightProvider(), resource_name, props, opts)
 
 
 __all__ = [
     "ClusterPreflight",
     "ClusterPreflightProvider",
     "Target",
-    "api_client_for",
+    "kube_client_for",
     "preflight_failure",
     "read_namespace",
 ]

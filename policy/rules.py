@@ -33,6 +33,7 @@ from builders.grafana_cloud import (
     OPENCOST_SCOPES,
     allowed_scopes,
 )
+from builders.grafana_objects import COLLECTOR_POLICY_SUFFIX, OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX
 from builders.iam import EBS_CSI_MANAGED_POLICY, NODE_MANAGED_POLICIES
 from builders.verification import VERIFY_SCOPES
 
@@ -320,7 +321,7 @@ def external_secret_scope(resource_type: str, props: Props, name: str = "") -> l
     """An ExternalSecret names the keys it brings in: a `dataFrom.find` must be narrowed.
 
     A find without a `path` prefix, `tags` or a `name.regexp` anchored at a literal prefix
-    (`^llm-judge/`) matches every secret the operator's IRSA role can read — ESO's regexp match
+    (`^llm-judge/`) matches every secret the store's AWS role can read — ESO's regexp match
     is unanchored, so `.*`, `grafana` or no name at all pull every secret (containing it) into
     one Kubernetes Secret. `data` entries and `dataFrom.extract` name one secret and pass.
     """
@@ -335,11 +336,58 @@ def external_secret_scope(resource_type: str, props: Props, name: str = "") -> l
         if find is not None and not _narrowing(find):
             found.append(
                 f"{_label(resource_type, props, name)}: spec.dataFrom[{index}].find matches every "
-                "secret the operator can read; list the keys under spec.data (or dataFrom.extract of "
+                "secret the store can read; list the keys under spec.data (or dataFrom.extract of "
                 "one secret), or narrow the find with a path prefix, tags or a name.regexp anchored "
                 "at a literal prefix (^llm-judge/)"
             )
     return found
+
+
+CLUSTER_SECRET_STORES = frozenset(
+    f"kubernetes:external-secrets.io/{version}:ClusterSecretStore" for version in ("v1", "v1beta1")
+)
+# The annotation that gives a Kubernetes service account an AWS role on EKS (IRSA).
+_IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def secret_stores_serve_one_namespace(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """A secret store serves named namespaces only.
+
+    - A ClusterSecretStore without `spec.conditions` serves ExternalSecrets of every namespace
+      (external-secrets pkg/controllers/secretstore/client_manager.go `shouldProcessSecret`: no
+      conditions, every namespace); the chart lets every namespace editor create ExternalSecrets
+      (templates/rbac.yaml, aggregated to `edit`). Each condition must list `namespaces` and no
+      `namespaceSelector` or `namespaceRegexes` (a namespace matching any of them is served).
+    - The external-secrets controller's own service account carries no IRSA role: a store without
+      `auth` runs with the controller's ambient credentials (providers/v1/aws/auth/auth.go), and
+      any namespace editor may create such a SecretStore.
+    """
+    label = _label(resource_type, props, name)
+    if resource_type in CLUSTER_SECRET_STORES:
+        conditions = _as_list(_dig(props, "spec", "conditions"))
+        loose = [
+            index
+            for index, condition in enumerate(conditions)
+            if not _as_list(_dig(condition, "namespaces"))
+            or _dig(condition, "namespaceSelector") is not None
+            or _dig(condition, "namespaceRegexes") is not None
+        ]
+        if conditions and not loose:
+            return []
+        where = f"spec.conditions{loose}" if conditions else "no spec.conditions"
+        return [
+            f"{label}: serves ExternalSecrets of namespaces it does not name ({where}); give it "
+            "conditions: [{namespaces: [<namespace>]}] only, or use a SecretStore in that namespace"
+        ]
+    if resource_type in (HELM_RELEASE, HELM_CHART_V4) and _chart_name(props) == "external-secrets":
+        annotations = _dig(props, "values", "serviceAccount", "annotations")
+        if _is_map(annotations) and _IRSA_ANNOTATION in annotations:
+            return [
+                f"{label}: values.serviceAccount.annotations[{_IRSA_ANNOTATION!r}] gives the controller an "
+                "AWS role that any namespace's SecretStore without `auth` uses; put the role on a service "
+                "account of the store's namespace and reference it in the store's auth.jwt"
+            ]
+    return []
 
 
 # --- (b) IRSA / web-identity trust policies -------------------------------------------------------
@@ -703,6 +751,7 @@ def container_resources(resource_type: str, props: Props, name: str = "") -> lis
 
 # --- (f) Grafana Cloud access-policy scopes -------------------------------------------------------
 
+POLICY_SUFFIXES = (COLLECTOR_POLICY_SUFFIX, OPENCOST_POLICY_SUFFIX, VERIFY_POLICY_SUFFIX)
 # What each kind of access policy is for, by the scopes builders.grafana_cloud.allowed_scopes gives it.
 _SCOPE_PURPOSE: dict[tuple[str, ...], str] = {
     ALLOWED_COLLECTOR_SCOPES: "the collectors' token only writes telemetry",
@@ -713,18 +762,54 @@ _SCOPE_PURPOSE: dict[tuple[str, ...], str] = {
 
 def collector_scopes(resource_type: str, props: Props, name: str = "") -> list[str]:
     """A Grafana Cloud access policy grants only its role's scopes, told apart by its name
-    (builders.grafana_cloud.allowed_scopes): the collectors' write scopes, OpenCost's `metrics:read`
-    (`<cluster>-opencost`), or the verification policy's read scopes (`<cluster>-verify-read`)."""
+    (builders.grafana_cloud.allowed_scopes): the collectors' write scopes (`<cluster>-alloy-collectors`),
+    OpenCost's `metrics:read` (`<cluster>-opencost`), or the verification policy's read scopes
+    (`<cluster>-verify-read`). A policy named none of these is refused: nothing says what it may hold."""
     if resource_type != ACCESS_POLICY:
         return []
     policy_name = props.get("name")
-    allowed = allowed_scopes(policy_name if isinstance(policy_name, str) else "")
+    allowed = allowed_scopes(policy_name) if isinstance(policy_name, str) else None
+    if allowed is None:
+        return [
+            f"{_label(resource_type, props, name)}: name {policy_name!r} is none of this program's access "
+            f"policies ({', '.join(f'<clusterName>{s}' for s in POLICY_SUFFIXES)}), so no scopes are "
+            "known to be its own; name it after the one it is"
+        ]
     why = _SCOPE_PURPOSE[allowed]
     scopes = [s for s in _as_list(props.get("scopes")) if isinstance(s, str)]
     extra = sorted(set(scopes) - set(allowed))
     if not extra:
         return []
     return [f"{_label(resource_type, props, name)}: scopes {extra} are beyond {list(allowed)}; {why}"]
+
+
+# A matcher `cluster="<name>"` (equality, not `=~`) in a Prometheus/LogQL selector.
+_CLUSTER_MATCHER = re.compile(r'(?:^|[{,\s])cluster\s*=\s*"[^"]+"')
+LABEL_RESTRICTED_SCOPES = frozenset({"metrics:read", "logs:read"})
+
+
+def read_policies_one_cluster(resource_type: str, props: Props, name: str = "") -> list[str]:
+    """An access policy that reads metrics or logs sees one cluster's only: each of its realms has
+    label policies, each selecting `cluster="<name>"` (builders.grafana_cloud.cluster_selector).
+    Without them a token in one cluster reads every cluster's telemetry in the stack. Traces have
+    no access-policy label selectors, so `traces:read` alone is not held to this."""
+    if resource_type != ACCESS_POLICY:
+        return []
+    reads = sorted(s for s in _as_list(props.get("scopes")) if s in LABEL_RESTRICTED_SCOPES)
+    if not reads:
+        return []
+    label = _label(resource_type, props, name)
+    found = []
+    for index, realm in enumerate(_as_list(props.get("realms"))):
+        selectors = [_dig(p, "selector") for p in _as_list(_dig(realm, "labelPolicies"))]
+        loose = [s for s in selectors if not (isinstance(s, str) and _CLUSTER_MATCHER.search(s))]
+        if not selectors or loose:
+            found.append(
+                f"{label}: realms[{index}] lets {reads} read every cluster's data in the stack "
+                f"(label policies {selectors or 'none'}); give it labelPolicies selecting "
+                "'{cluster=\"<clusterName>\"}'"
+            )
+    return found
 
 
 # --- the pack's rule list -------------------------------------------------------------------------
@@ -770,6 +855,13 @@ RULES: tuple[Rule, ...] = (
         external_secret_scope,
     ),
     _rule(
+        "secret-stores-serve-one-namespace",
+        "ClusterSecretStores list the namespaces they serve (spec.conditions[].namespaces); the "
+        "external-secrets controller has no AWS role of its own.",
+        CLUSTER_SECRET_STORES | {HELM_RELEASE, HELM_CHART_V4},
+        secret_stores_serve_one_namespace,
+    ),
+    _rule(
         "web-identity-trust-pins-sub-and-aud",
         "Roles assumed with a web identity (IRSA) pin <issuer>:sub and <issuer>:aud with StringEquals.",
         {IAM_ROLE},
@@ -801,11 +893,19 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "grafana-collector-scopes",
-        "Grafana Cloud access policies grant at most metrics:write, logs:write and traces:write "
-        "(OpenCost's <cluster>-opencost policy: metrics:read only; the verification policy "
-        "<cluster>-verify-read: metrics:read, logs:read and traces:read only).",
+        "Grafana Cloud access policies are the program's three, told apart by name: the collectors' "
+        "<cluster>-alloy-collectors grants at most metrics:write, logs:write and traces:write, "
+        "OpenCost's <cluster>-opencost metrics:read only, the verification policy <cluster>-verify-read "
+        "metrics:read, logs:read and traces:read only; any other name is refused.",
         {ACCESS_POLICY},
         collector_scopes,
+    ),
+    _rule(
+        "grafana-read-policies-one-cluster",
+        "Grafana Cloud access policies that read metrics or logs select one cluster's data with a "
+        'label policy {cluster="<clusterName>"} on every realm.',
+        {ACCESS_POLICY},
+        read_policies_one_cluster,
     ),
 )
 

@@ -88,7 +88,9 @@ def test_opencosts_credential_may_read_metrics(stack: str) -> None:
     assert user == str(PLACEHOLDER_STACK["prometheusUserId"])  # the stack's Mimir tenant
     policy = policy_of_token_value(stack, secret_value(stack, SECRET_NAME, prometheus["password_key"]))
     assert "metrics:read" in policy.inputs["scopes"]
-    assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+    (realm,) = policy.inputs["realms"]
+    assert (realm["type"], realm["identifier"]) == ("stack", PLACEHOLDER_STACK["id"])  # its label policy:
+    # tests/test_read_policies_one_cluster.py
     assert violations(policy.type, policy.inputs, policy.name) == []
 
 

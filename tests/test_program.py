@@ -6,7 +6,7 @@ import pulumi
 
 from builders.app_instrumentation import DEFAULT_SERVICES
 from builders.credentials import KEYS, SECRET_NAME
-from builders.grafana_com import dashboards_for_stack
+from builders.grafana_com import dashboards_for_platform
 from tests.support import by_type, one, parent_of, prepared, settled
 from tools.mocks import (
     PLACEHOLDER_STACK,
@@ -25,7 +25,7 @@ CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 GRAFANA_COM = "pulumi-python:dynamic/llmjudge:GrafanaComDashboard"
 DASHBOARD = "grafana:oss/dashboard:Dashboard"
-PREBUILT = dashboards_for_stack("local")
+PREBUILT = dashboards_for_platform("local")
 AUTOMATION_ACCOUNT = "grafana:cloud/stackServiceAccount:StackServiceAccount"
 AUTOMATION_TOKEN = "grafana:cloud/stackServiceAccountRotatingToken:StackServiceAccountRotatingToken"
 
@@ -80,13 +80,12 @@ def test_local_declares_cloud_access_namespace_and_secret_under_their_components
             ("grafana:alerting/ruleGroup:RuleGroup", "alerts-llm-judge-pipeline", "alerts"),
             # The stack file names no alert destination; synth supplies a placeholder email list.
             ("grafana:alerting/contactPoint:ContactPoint", "alerts-email", "alerts"),
-            ("grafana:alerting/notificationPolicy:NotificationPolicy", "alerts-routing", "alerts"),
             ("llmjudge:observability:Dashboards", "dashboards", None),
             (DASHBOARD, "dashboards-llm-judge", "dashboards"),
             *((DASHBOARD, f"dashboards-{d.gnet_id}", "dashboards") for d in PREBUILT),
             *(
                 (GRAFANA_COM, f"dashboards-{d.gnet_id}-source", "dashboards")
-                for d in dashboards_for_stack("local")
+                for d in dashboards_for_platform("local")
             ),
         }
         declared = set()
@@ -174,7 +173,13 @@ def test_opencost_has_its_own_read_only_policy_on_the_stack():
     def check(run):
         policy = policy_named(run, OPENCOST_POLICY)
         assert policy.inputs["scopes"] == ["metrics:read"]
-        assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+        assert policy.inputs["realms"] == [
+            {
+                "type": "stack",
+                "identifier": PLACEHOLDER_STACK["id"],
+                "labelPolicies": [{"selector": '{cluster="llm-judge-local"}'}],  # this cluster's metrics
+            }
+        ]
         token = token_of(run, OPENCOST_POLICY)
         assert token.inputs["deleteOnDestroy"] is False  # left to expire, as the collectors' token
         assert token.inputs["expireAfter"] == token_of(run, COLLECTORS_POLICY).inputs["expireAfter"]
@@ -187,7 +192,7 @@ def test_no_opencost_policy_without_cost_metrics():
     run = prepared("local", features='{"costMetrics": false}').start()
 
     def check(run):
-        # registration order follows asyncio scheduling, not the program's order
+        # Registration order follows Output resolution, which varies from run to run.
         assert sorted(r.inputs["name"] for r in by_type(run, POLICY)) == [
             COLLECTORS_POLICY,
             "llm-judge-local-verify-read",

@@ -7,7 +7,7 @@ import json
 import pulumi
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.external_secrets import API_VERSION, OPERATOR_ACCOUNT, aws_secret_name
+from builders.external_secrets import API_VERSION, IRSA_ROLE_ANNOTATION, READER_ACCOUNT_NAME, aws_secret_name
 from builders.iam import EBS_CSI_SERVICE_ACCOUNT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
@@ -70,7 +70,8 @@ def test_every_irsa_trust_policy_pins_subject_and_audience():
     def check(run):
         expected_subjects = {
             "alloy-metrics": f"system:serviceaccount:llm-judge:{names.metrics_service_account}",
-            "external-secrets": f"system:serviceaccount:{OPERATOR_ACCOUNT.namespace}:{OPERATOR_ACCOUNT.name}",
+            # The store's reader account in the services' namespace, not the operator's.
+            "external-secrets": f"system:serviceaccount:llm-judge:{READER_ACCOUNT_NAME}",
             "ebs-csi-driver": f"system:serviceaccount:{EBS_CSI_SERVICE_ACCOUNT.namespace}:"
             f"{EBS_CSI_SERVICE_ACCOUNT.name}",
         }
@@ -129,9 +130,26 @@ def test_external_secret_yields_the_local_secret_with_the_same_keys():
         assert spec["target"]["name"] == SECRET_NAME
         assert [d["secretKey"] for d in spec["data"]] == [*KEYS.all(), KEYS.opencost_token]
         assert {d["remoteRef"]["key"] for d in spec["data"]} == {aws_secret_name("llm-judge-eks-prod")}
-        store = custom_resource(run, "ClusterSecretStore")
+        # A store of the services' namespace, reading AWS as that namespace's reader account, which
+        # carries the IRSA role; the operator itself has none.
+        assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "aws-secrets-manager"}
+        store = custom_resource(run, "SecretStore")
+        assert store.inputs["metadata"] == {"name": "aws-secrets-manager", "namespace": "llm-judge"}
         jwt = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
-        assert jwt == {"name": OPERATOR_ACCOUNT.name, "namespace": OPERATOR_ACCOUNT.namespace}
+        assert jwt == {"name": READER_ACCOUNT_NAME}
+        (reader,) = by_type(run, "kubernetes:core/v1:ServiceAccount")
+        assert reader.inputs["metadata"]["namespace"] == "llm-judge"
+        assert reader.inputs["metadata"]["name"] == READER_ACCOUNT_NAME
+        assert reader.inputs["metadata"]["annotations"] == {
+            IRSA_ROLE_ANNOTATION: "arn:aws:iam::123456789012:role/llm-judge-eks-prod-external-secrets"
+        }
+        assert by_type(run, "kubernetes:external-secrets.io/v1:ClusterSecretStore") == []
+        operator = next(
+            r
+            for r in by_type(run, "kubernetes:helm.sh/v3:Release")
+            if r.inputs["chart"] == "external-secrets"
+        )
+        assert "annotations" not in operator.inputs["values"]["serviceAccount"]
         value = one(run, "aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
         assert isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
         assert set(json.loads(value["value"])) == {*KEYS.all(), KEYS.opencost_token}
@@ -248,13 +266,10 @@ def test_role_users_wait_for_the_roles_permissions():
             if "ebs-csi" in r.name
         ]
         assert ebs_attachment.urn in addon.dependencies
-        operator = next(
-            r
-            for r in by_type(run, "kubernetes:helm.sh/v3:Release")
-            if r.inputs["chart"] == "external-secrets"
-        )
-        (operator_policy,) = [r for r in by_type(run, ROLE_POLICY) if r.name == "irsa-external-secrets"]
-        assert operator_policy.urn in operator.dependencies
+        # The store's reader account carries the role ARN only once the role may read the secret.
+        (reader,) = by_type(run, "kubernetes:core/v1:ServiceAccount")
+        (reader_policy,) = [r for r in by_type(run, ROLE_POLICY) if r.name == "irsa-external-secrets"]
+        assert reader_policy.urn in reader.dependencies
 
     return settled(run, check)
 

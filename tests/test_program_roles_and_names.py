@@ -79,10 +79,16 @@ def test_a_63_character_cluster_name_gives_distinct_names_within_each_services_l
             a.inputs["role"] for a in by_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         }
         assert {name for name in roles if name.endswith("-nodes")} <= attached
-        values = json.dumps([r.inputs.get("values") for r in by_type(run, "kubernetes:helm.sh/v3:Release")])
-        for key in ("alloy-metrics", "external-secrets"):
+        # The collectors' through the Helm values, the secret store's through its reader account.
+        users = {
+            "alloy-metrics": [r.inputs.get("values") for r in by_type(run, "kubernetes:helm.sh/v3:Release")],
+            "external-secrets": [
+                r.inputs["metadata"] for r in by_type(run, "kubernetes:core/v1:ServiceAccount")
+            ],
+        }
+        for key, where in users.items():
             (name,) = [n for n in roles if n.endswith(f"-{key}")]
-            assert f":role/{name}" in values
+            assert f":role/{name}" in json.dumps(where), key
         # Secrets Manager: 1-512 characters (API_CreateSecret); rotating tokens' name_prefix: 1-200
         # (terraform-provider-grafana resource_cloud_access_policy_rotating_token.go).
         secret = one(run, "aws:secretsmanager/secret:Secret").inputs["name"]

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_PACKAGES = ("builders", "components", "dynamic", "tools", "tests", "policy")
+LOCAL_PACKAGES = ("builders", "clients", "components", "dynamic", "tools", "tests", "policy")
 LOCAL_MODULES = ("platforms", "stackconfig")
 # The synth is the program run under mocks: these tools modules are its harness (chart_data reads
 # the chart's allow lists for the series bill it prints).

@@ -84,3 +84,34 @@ def test_each_action_has_one_pin_across_workflows() -> None:
             if match and pinned:
                 pins.setdefault(pinned["action"], set()).add((pinned["sha"], match["comment"] or ""))
     assert {action: pin for action, pin in pins.items() if len(pin) > 1} == {}
+
+
+def _jobs_holding(secret: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for workflow in WORKFLOWS:
+        for name, job in (yaml.safe_load(workflow.read_text()).get("jobs") or {}).items():
+            if f"secrets.{secret}" in yaml.safe_dump(job):
+                yield workflow.name, name, job
+
+
+def test_every_job_with_the_pulumi_token_waits_for_an_approved_environment() -> None:
+    """The Pulumi token decrypts the stack's config (the program's Grafana Cloud token, the alerting
+    secrets), and the job runs the checked-out code with it: a pull request's code, in a preview. Each
+    such job runs in a GitHub environment, whose required reviewers approve every run first."""
+    jobs = {
+        (workflow, name): job.get("environment")
+        for workflow, name, job in _jobs_holding("PULUMI_ACCESS_TOKEN")
+    }
+    assert set(jobs) == {("preview.yml", "preview"), ("deploy.yml", "deploy")}
+    assert jobs == {("preview.yml", "preview"): "preview", ("deploy.yml", "deploy"): "production"}
+
+
+def test_pull_requests_never_run_with_the_base_repositorys_secrets() -> None:
+    """`pull_request_target` would run with the base repository's secrets for any fork's pull request."""
+    for workflow in WORKFLOWS:
+        document = yaml.safe_load(workflow.read_text())
+        triggers = document.get(True) or document.get("on")  # YAML 1.1 reads the key `on` as True
+        assert triggers, workflow.name
+        assert "pull_request_target" not in triggers, workflow.name
+    (preview,) = [w for w in WORKFLOWS if w.name == "preview.yml"]
+    (job,) = yaml.safe_load(preview.read_text())["jobs"].values()
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"

@@ -328,8 +328,13 @@ def metric_names_in(expr: str) -> set[str]:
 # and the HTTP semantic-convention attributes of the server and client duration histograms
 # (https://opentelemetry.io/docs/specs/semconv/http/http-metrics/), dots turned into '_'.
 # No `namespace`, `pod` or `service`: resource_to_telemetry_conversion is off in k8s-monitoring.
+# `cluster` and `k8s_cluster_name` (= clusterName) come from the remote write that delivers them: the
+# alloy-receiver's `otelcol.exporter.prometheus` forwards to a `prometheus.remote_write` whose
+# `external_labels` set both (checked in the real render, tests/tools/test_chart_render.py).
 OTEL_LABELS: frozenset[str] = frozenset(
     {
+        "cluster",
+        "k8s_cluster_name",
         "job",
         "instance",
         "le",

@@ -120,6 +120,19 @@ PLACEHOLDER_GRAFANA_COM_DASHBOARD = {
     "title": "placeholder dashboard (offline synth: grafana.com is not contacted)",
     "__inputs": [{"name": "DS_PROMETHEUS", "type": "datasource", "pluginId": "prometheus"}],
     "panels": [{"type": "timeseries", "datasource": {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}}],
+    # The pinned Kubernetes views each have a `cluster` variable of this shape, opening on nothing
+    # (../shared/dashboards/15757-k8s-views-global.json `templating.list`).
+    "templating": {
+        "list": [
+            {
+                "name": "cluster",
+                "type": "query",
+                "current": {},
+                "datasource": {"type": "prometheus", "uid": "${DS_PROMETHEUS}"},
+                "query": {"qryType": 1, "query": "label_values(kube_node_info,cluster)"},
+            }
+        ]
+    },
 }
 
 
@@ -186,7 +199,10 @@ def computed_outputs(type_: str, inputs: dict[str, Any], now: dt.datetime) -> di
     if type_ == "grafana:oss/dashboard:Dashboard":
         return {"url": "https://placeholder.grafana.net/d/placeholder", "uid": "placeholder"}
     if type_ == "pulumi-python:dynamic/llmjudge:GrafanaComDashboard":
-        return {MODEL_KEY: compress_model(json.dumps(PLACEHOLDER_GRAFANA_COM_DASHBOARD))}
+        # A published dashboard carries its own fixed uid, the same in every download (15757's is
+        # `k8s_views_global`: ../shared/dashboards/15757-k8s-views-global.json); so does the placeholder.
+        uid = f"placeholder-gnet-{int(unwrap(inputs['gnet_id']))}"
+        return {MODEL_KEY: compress_model(json.dumps({**PLACEHOLDER_GRAFANA_COM_DASHBOARD, "uid": uid}))}
     if type_ == "grafana:cloud/accessPolicy:AccessPolicy":
         return {"policyId": placeholder_policy_id(inputs.get("name", "policy"))}
     if type_ == "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken":

@@ -51,11 +51,22 @@ def resource_records(registrations: list[Registration]) -> list[dict[str, Any]]:
 
 
 def depends_on(registration: Registration, registrations: list[Registration]) -> list[str]:
-    """What the engine makes this resource wait for, as `<type>::<name>` (logical names alone repeat
-    across types): its dependencies (`depends_on` and the resources its inputs come from) and those
-    of its explicit provider, which it cannot use before they exist."""
+    """What this resource waits for before it is created, as `<type>::<name>` (logical names alone
+    repeat across types): its dependencies (`depends_on` and the resources its inputs come from),
+    those of every ancestor component, and those of its explicit provider, which it cannot use
+    before they exist.
+
+    Ancestors: the SDK registers a child only once its parent's URN has resolved (pulumi 3.272
+    runtime/resource.py `prepare_resource`, "Wait for our parent to resolve"), and a parent
+    registers only after its own `depends_on` have (same function, `_resolve_depends_on_urns`), so
+    a child waits for whatever its parent component was told to wait for, although its own
+    request lists none of it."""
     by_urn = {r.urn: r for r in registrations}
     urns = set(registration.dependencies)
+    ancestor = by_urn.get(registration.parent_urn)
+    while ancestor is not None:
+        urns |= set(ancestor.dependencies)
+        ancestor = by_urn.get(ancestor.parent_urn)
     if registration.provider_ref:
         # `<provider urn>::<provider id>`
         provider = by_urn.get(registration.provider_ref.rsplit("::", 1)[0])

@@ -36,7 +36,7 @@ def spec(cluster: Cluster, queues: tuple[str, ...] = (), token_epoch: int = THIR
         namespace=NS,
         services=SERVICES,
         sqs_queues=queues,
-        collector_token_expires_at_epoch=token_epoch,
+        earliest_token_expiry_epoch=token_epoch,
         runbook_base_url=RUNBOOKS,
         cluster=cluster.name,
         release_name=RELEASE,
@@ -118,11 +118,18 @@ def error_rate(service: str, percent: int) -> tuple[Series, ...]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_error_rate_fires_for_that_service_after_5_minutes_above_5_percent(service: str) -> None:
     fired = Alert(
-        {"severity": "critical", "service": service, "namespace": NS, "job": f"llm-judge/{service}"},
         {
-            "summary": f"More than 5% of llm-judge/{service} requests fail with 5xx",
+            "severity": "critical",
+            "service": service,
+            "namespace": NS,
+            "cluster": LOCAL.name,
+            "job": f"llm-judge/{service}",
+        },
+        {
+            "summary": f"More than 5% of llm-judge/{service} requests fail with 5xx "
+            "in cluster llm-judge-local",
             "description": f"llm-judge/{service} answered 6% of its HTTP requests with a 5xx status "
-            "over the last 5 minutes (threshold 5%).",
+            "over the last 5 minutes (threshold 5%) in cluster llm-judge-local.",
             "runbook_url": f"{RUNBOOKS}#llmj-5xx-{service}",
         },
     )
@@ -160,11 +167,17 @@ def slow(service: str, slowest_bucket: str) -> tuple[Series, ...]:
 def test_latency_fires_after_5_minutes_of_p95_above_5_seconds(service: str) -> None:
     # Every request between 5 and 7.5 s: p95 = 5 + 0.95 * 2.5 = 7.375 s (linear within the bucket).
     fired = Alert(
-        {"severity": "warning", "service": service, "namespace": NS, "job": f"llm-judge/{service}"},
         {
-            "summary": f"p95 latency of llm-judge/{service} above 5 s",
+            "severity": "warning",
+            "service": service,
+            "namespace": NS,
+            "cluster": LOCAL.name,
+            "job": f"llm-judge/{service}",
+        },
+        {
+            "summary": f"p95 latency of llm-judge/{service} above 5 s in cluster llm-judge-local",
             "description": f"The 95th percentile of llm-judge/{service}'s HTTP server request duration "
-            "was 7.375s over the last 5 minutes (threshold 5 s).",
+            "was 7.375s over the last 5 minutes (threshold 5 s) in cluster llm-judge-local.",
             "runbook_url": f"{RUNBOOKS}#llmj-p95-{service}",
         },
     )
@@ -193,11 +206,17 @@ def test_latency_stays_quiet_just_below_5_seconds() -> None:
 
 def test_backlog_fires_after_10_minutes_above_100_messages_on_the_inference_queue_only() -> None:
     fired = Alert(
-        {"severity": "warning", "queue": "inference_queue", "dimension_QueueName": "inference_queue"},
         {
-            "summary": "Inference queue backlog above 100 messages",
+            "severity": "warning",
+            "queue": "inference_queue",
+            "cluster": EKS.name,
+            "dimension_QueueName": "inference_queue",
+        },
+        {
+            "summary": "Inference queue backlog above 100 messages in cluster llm-judge-eks-prod",
             "description": "inference_queue holds 150 visible messages (CloudWatch "
-            "ApproximateNumberOfMessagesVisible, maximum over 5 min) for 10 minutes.",
+            "ApproximateNumberOfMessagesVisible, maximum over 5 min) for 10 minutes, as cluster "
+            "llm-judge-eks-prod collects it.",
             "runbook_url": f"{RUNBOOKS}#llmj-sqs-backlog-inference_queue",
         },
     )
@@ -236,9 +255,10 @@ def not_ready(workload: str, missing: int) -> Alert:
     return Alert(
         {"severity": "critical", "namespace": NS, "cluster": LOCAL.name, "workload": workload},
         {
-            "summary": f"Collector {workload} has pods scheduled but not ready",
+            "summary": f"Collector {workload} has pods scheduled but not ready in cluster llm-judge-local",
             "description": f"kube-state-metrics reports {missing} fewer ready pods than desired for "
-            f"{workload} in llm-judge for 10 minutes (Pending, crash-looping or failing its readiness "
+            f"{workload} in llm-judge of cluster llm-judge-local for 10 minutes (Pending, crash-looping "
+            "or failing its readiness "
             "probe): its part of the telemetry is not collected. This rule reads kube-state-metrics "
             "through alloy-metrics, so it cannot see alloy-metrics itself stopping; "
             "TelemetryPipelineSilent does.",
@@ -306,8 +326,9 @@ def remote_write_alert(pod: str, app: str, per_second: str) -> Alert:
     return Alert(
         {"severity": "critical", "namespace": NS, "cluster": LOCAL.name, "app": app, "pod": pod},
         {
-            "summary": f"{pod} loses samples on remote write to Grafana Cloud",
-            "description": f"For 10 minutes {pod} ({app}) has had samples refused with a non-retryable "
+            "summary": f"{pod} in cluster llm-judge-local loses samples on remote write to Grafana Cloud",
+            "description": f"For 10 minutes {pod} ({app}, cluster llm-judge-local) has had samples "
+            "refused with a non-retryable "
             "error (4xx other than 429: invalid, out-of-order or too-old samples, series limits) or "
             f"dropped before sending: {per_second} samples/s over the last 5 minutes, while its own "
             "metrics still reach Grafana Cloud. A write refused as a whole (token expired or revoked) "
@@ -450,8 +471,9 @@ def test_crash_looping_container_in_the_namespace_fires_after_15_minutes() -> No
             "container": "judge-service",
         },
         {
-            "summary": f"{pod}/judge-service is crash-looping",
-            "description": f"Container judge-service of pod {pod} in llm-judge has been waiting in "
+            "summary": f"{pod}/judge-service is crash-looping in cluster llm-judge-local",
+            "description": f"Container judge-service of pod {pod} in llm-judge of cluster llm-judge-local "
+            "has been waiting in "
             "CrashLoopBackOff for 15 minutes.",
             "runbook_url": f"{RUNBOOKS}#llmj-crashloop",
         },
@@ -476,12 +498,13 @@ def test_token_rule_fires_once_less_than_14_days_remain() -> None:
     expires = 14 * 24 * 3600 + 600  # 14 days after minute 10
     rules = alert_catalog(spec(LOCAL, token_epoch=expires))
     fired = Alert(
-        {"severity": "warning", "namespace": NS},
+        {"severity": "warning", "namespace": NS, "cluster": LOCAL.name},
         {
-            "summary": "Grafana Cloud collector token expires within 14 days",
-            "description": "The access-policy token the Alloy collectors use expires in 13d 23h 59m 0s. "
-            "Run `pulumi up` to rotate it before it does; afterwards every collector's remote write "
-            "fails with 401.",
+            "summary": "A Grafana Cloud token of cluster llm-judge-local expires within 14 days",
+            "description": "The first of the Grafana Cloud tokens in cluster llm-judge-local's "
+            "credentials Secret (the Alloy collectors', OpenCost's) expires in 13d 23h 59m 0s. "
+            "Run `pulumi up` to rotate them before then; with an expired token every collector's "
+            "remote write, or OpenCost's queries, fail with 401.",
             "runbook_url": f"{RUNBOOKS}#llmj-token-expiring",
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from typing import Any
 
@@ -55,7 +56,7 @@ def make_spec(queues: tuple[str, ...] = (), **changes: Any) -> AlertSpec:
         "namespace": "llm-judge",
         "services": [s.name for s in DEFAULT_SERVICES],
         "sqs_queues": list(queues),
-        "collector_token_expires_at_epoch": EXPIRES,
+        "earliest_token_expiry_epoch": EXPIRES,
         "runbook_base_url": RUNBOOKS,
         "cluster": "llm-judge-local",
         "release_name": "grafana-k8s-monitoring",
@@ -131,38 +132,39 @@ SERVICE_NAMES = (
     "inference-service",
     "judge-service",
 )
-# Every rule of the eks stack (local: the same without the queue rule): uid and labels, written out.
+CLUSTER = "llm-judge-local"
+NS_AND_CLUSTER = {"namespace": "llm-judge", "cluster": CLUSTER}
+# Every rule of the eks stack (local: the same without the queue rule): its key (the runbook anchor,
+# the same in every cluster) and labels, written out. Its uid is the key and the cluster.
 EXPECTED_IDENTITY: dict[str, tuple[str, dict[str, str]]] = {
     **{
-        f"HighErrorRate {s}": (
-            f"llmj-5xx-{s}",
-            {"severity": "critical", "service": s, "namespace": "llm-judge"},
-        )
+        f"HighErrorRate {s}": (f"llmj-5xx-{s}", {"severity": "critical", "service": s, **NS_AND_CLUSTER})
         for s in SERVICE_NAMES
     },
     **{
-        f"HighLatency {s}": (f"llmj-p95-{s}", {"severity": "warning", "service": s, "namespace": "llm-judge"})
+        f"HighLatency {s}": (f"llmj-p95-{s}", {"severity": "warning", "service": s, **NS_AND_CLUSTER})
         for s in SERVICE_NAMES
     },
     "InferenceQueueBacklog": (
         "llmj-sqs-backlog-inference_queue",
-        {"severity": "warning", "queue": "inference_queue"},
+        {"severity": "warning", "queue": "inference_queue", "cluster": CLUSTER},
     ),
-    "AlloyCollectorNotReady": (
-        "llmj-collector-not-ready",
-        {"severity": "critical", "namespace": "llm-judge"},
-    ),
-    "AlloyRemoteWriteFailing": (
-        "llmj-remote-write-failing",
-        {"severity": "critical", "namespace": "llm-judge"},
-    ),
-    "TelemetryPipelineSilent": (
-        "llmj-pipeline-silent",
-        {"severity": "critical", "namespace": "llm-judge", "cluster": "llm-judge-local"},
-    ),
-    "PodCrashLooping": ("llmj-crashloop", {"severity": "warning", "namespace": "llm-judge"}),
-    "CollectorTokenExpiring": ("llmj-token-expiring", {"severity": "warning", "namespace": "llm-judge"}),
+    "AlloyCollectorNotReady": ("llmj-collector-not-ready", {"severity": "critical", **NS_AND_CLUSTER}),
+    "AlloyRemoteWriteFailing": ("llmj-remote-write-failing", {"severity": "critical", **NS_AND_CLUSTER}),
+    "TelemetryPipelineSilent": ("llmj-pipeline-silent", {"severity": "critical", **NS_AND_CLUSTER}),
+    "PodCrashLooping": ("llmj-crashloop", {"severity": "warning", **NS_AND_CLUSTER}),
+    "CollectorTokenExpiring": ("llmj-token-expiring", {"severity": "warning", **NS_AND_CLUSTER}),
 }
+
+
+def documented_uid(key: str, cluster: str) -> str:
+    """The uid rule of builders/grafana_objects.py, restated: `<key>-<cluster>`, or past 40 characters
+    its first 31 (without a trailing '-' or '_'), '-' and the first 8 hex digits of the whole's sha256."""
+    whole = f"{key}-{cluster}"
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+    return whole if len(whole) <= 40 else f"{whole[:31].rstrip('-_')}-{digest}"
+
+
 # Comparison, threshold, pending period and no-data state of each rule, as the README's table says.
 EXPECTED_CONDITION: dict[str, tuple[str, float, str, str]] = {
     **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK") for s in SERVICE_NAMES},
@@ -180,19 +182,31 @@ def test_every_rule_has_its_uid_labels_and_runbook_link(spec: AlertSpec) -> None
     rules = {rule.title: rule for rule in alert_catalog(spec)}
     expected = {t: e for t, e in EXPECTED_IDENTITY.items() if spec.sqs_queues or t != "InferenceQueueBacklog"}
     assert set(rules) == set(expected)
-    for title, (uid, labels) in expected.items():
+    for title, (key, labels) in expected.items():
         rule = rules[title]
-        assert (rule.uid, rule.all_labels) == (uid, labels), title
-        assert rule.annotations["runbook_url"] == f"{RUNBOOKS}#{uid}"
-        assert rule.summary.strip() and rule.description.strip()
+        assert (rule.uid, rule.all_labels) == (documented_uid(key, CLUSTER), labels), title
+        assert rule.annotations["runbook_url"] == f"{RUNBOOKS}#{key}"
+        assert f"cluster {CLUSTER}" in rule.summary, title
+        assert rule.description.strip()
+
+
+def test_uids_carry_the_cluster_within_40_characters() -> None:
+    short, long = alert_catalog(make_spec()), alert_catalog(make_spec(cluster="c" * 63))
+    gateway = {r.title: r.uid for r in short}["HighErrorRate gateway-service"]
+    assert gateway == "llmj-5xx-gateway-service-llm-judge-local"  # 40: fits as is
+    persistence = {r.title: r.uid for r in short}["HighErrorRate persistence-service"]
+    whole = "llmj-5xx-persistence-service-llm-judge-local"
+    assert persistence == f"llmj-5xx-persistence-service-ll-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
+    assert all(len(r.uid) <= 40 for r in long)
+    assert len({r.uid for r in long}) == len(long)
 
 
 def test_every_rule_has_a_runbook_section_to_link_to() -> None:
     runbooks = (ROOT / "docs" / "runbooks.md").read_text()
     # The alert rules' anchors (llmj-…); the page also holds tools.verify's sections (verify-…).
     anchors = set(re.findall(r'<a id="(llmj-[^"]+)"></a>', runbooks))
-    uids = {uid for uid, _ in EXPECTED_IDENTITY.values()}
-    assert anchors == uids, (sorted(uids - anchors), sorted(anchors - uids))
+    keys = {key for key, _ in EXPECTED_IDENTITY.values()}
+    assert anchors == keys, (sorted(keys - anchors), sorted(anchors - keys))
 
 
 def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
@@ -201,7 +215,7 @@ def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
         own = [r for r in rules if r.labels.get("service") == service]
         assert {r.title.split()[0] for r in own} == {"HighErrorRate", "HighLatency"}
         for rule in own:
-            assert f'job="{spec.namespace}/{service}"' in rule.expr
+            assert f'cluster="{spec.cluster}", job="{spec.namespace}/{service}"' in rule.expr
             assert "{{ $labels.job }}" in rule.summary
 
 
@@ -215,7 +229,7 @@ def test_error_rate_rule_is_a_5xx_ratio_over_5_percent() -> None:
 
 def test_latency_rule_is_p95_over_5_seconds_by_le_and_job() -> None:
     rule = next(r for r in alert_catalog(make_spec()) if r.title == "HighLatency judge-service")
-    assert rule.expr.startswith("histogram_quantile(0.95, sum by (le, job)")
+    assert rule.expr.startswith("histogram_quantile(0.95, sum by (le, cluster, job)")
     assert (rule.threshold, rule.comparison, rule.severity) == (5.0, "gt", "warning")
 
 
@@ -332,13 +346,30 @@ def test_crash_loop_rule_is_scoped_to_the_namespace() -> None:
 def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
     rule = next(
         r
-        for r in alert_catalog(make_spec(collector_token_expires_at_epoch=epoch))
+        for r in alert_catalog(make_spec(earliest_token_expiry_epoch=epoch))
         if r.title == "CollectorTokenExpiring"
     )
     assert str(epoch) in rule.expr
     assert metric_names_in(rule.expr) == set()
     assert (rule.threshold, rule.comparison) == (14 * 24 * 3600, "lt")
     assert TOKEN_WARNING_SECONDS == 1_209_600
+
+
+@pytest.mark.parametrize(
+    ("cost_metrics", "tokens"), [(True, "the Alloy collectors', OpenCost's"), (False, None)]
+)
+def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, tokens: str | None) -> None:
+    """The expiry is the first of the cluster's tokens: OpenCost's too while cost metrics are on."""
+    spec = make_spec(features=FeatureToggles(cost_metrics=cost_metrics))
+    rule = next(r for r in alert_catalog(spec) if r.title == "CollectorTokenExpiring")
+    assert rule.summary == "A Grafana Cloud token of cluster llm-judge-local expires within 14 days"
+    if tokens:
+        assert f"({tokens})" in rule.description and "OpenCost's queries" in rule.description
+    else:
+        assert "OpenCost" not in rule.description
+        assert rule.description.startswith(
+            "The Alloy collectors' Grafana Cloud token of cluster llm-judge-local"
+        )
 
 
 @pytest.mark.parametrize(
@@ -352,8 +383,8 @@ def test_token_rule_bakes_in_the_expiry(epoch: int) -> None:
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
-        ({"collector_token_expires_at_epoch": 0}, "0"),
-        ({"collector_token_expires_at_epoch": True}, "True"),
+        ({"earliest_token_expiry_epoch": 0}, "0"),
+        ({"earliest_token_expiry_epoch": True}, "True"),
         ({"runbook_base_url": "docs/runbooks.md"}, "'docs/runbooks.md'"),
         ({"runbook_base_url": "https://x/r.md#top"}, "fragment"),
     ],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from builders import cloudwatch
 from builders.config import (
     PROJECT,
     SETTINGS,
@@ -303,6 +305,19 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 EN_DASH = "\u2013"  # the README writes ranges with an en dash
 
 
+def test_the_readme_documents_every_setting_and_no_other() -> None:
+    """The "Configuration" section's two tables (settings, secret settings): one row per key (a row may
+    name several, `vpcId`, `subnetIds`), the same keys the program reads."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = [
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([A-Za-z0-9]+)`", line.split(" | ", 1)[0])
+    ]
+    assert sorted(documented) == sorted(known_keys())
+
+
 def readme_row(key: str) -> str:
     (row,) = [line for line in README.read_text().splitlines() if line.startswith(f"| `{key}` |")]
     return row
@@ -407,6 +422,37 @@ def test_queue_lists_the_collector_would_refuse_are_refused_here(queues, why):
     with pytest.raises(ConfigError) as raised:
         parse_config(eks_raw(sqsQueues=queues), {TOKEN_KEY}, "eks")
     assert "sqsQueues = " in str(raised.value), why
+
+
+def test_an_inference_queue_name_the_collector_would_refuse_is_refused_as_a_name():
+    """One rule for a queue name (builders.cloudwatch, 80 characters with `.fifo`), for the list and
+    for the queue the backlog alert watches alike."""
+    too_long = "q" * 76 + ".fifo"
+    with pytest.raises(ValueError):
+        cloudwatch.validate_queue_name(too_long)
+    with pytest.raises(ConfigError) as raised:
+        parse_config(eks_raw(inferenceQueue=too_long), {TOKEN_KEY}, "eks")
+    problems = [line for line in str(raised.value).splitlines() if "inferenceQueue" in line]
+    assert len(problems) == 1 and "must be the name of one of the sqsQueues" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["us-east-1", "us-gov-west-1", "us-isob-east-1", "eu-west-10", "eu-west", "us-east-1a", "EU-WEST-1"],
+)
+def test_aws_region_follows_the_collectors_rule(region):
+    """The stack's region and the CloudWatch exporter's regions are checked by one rule."""
+    try:
+        cloudwatch.validate_region(region)
+        collector_accepts = True
+    except ValueError:
+        collector_accepts = False
+    try:
+        parse_config(eks_raw(awsRegion=region), {TOKEN_KEY}, "eks")
+        config_accepts = True
+    except ConfigError:
+        config_accepts = False
+    assert config_accepts == collector_accepts
 
 
 def test_longest_queue_names_are_accepted():

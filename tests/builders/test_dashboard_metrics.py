@@ -22,11 +22,14 @@ DS = DataSources(prometheus_uid="prom", loki_uid="logs", tempo_uid="traces")
 
 @pytest.mark.parametrize("queues", [(), ("inference_queue",)], ids=["local", "eks"])
 def test_every_prometheus_panel_uses_produced_metrics(queues):
-    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", queues)
+    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", queues, cluster="c1")
     catalog = pipeline_catalog(sqs=bool(queues))
     # Grafana's variables ($__rate_interval, $queue) substituted as for the Kubernetes dashboards.
     queries = dashboard_queries(model)
-    assert len(queries) == len([e for uid, e in dashboard_expressions(model) if uid == DS.prometheus_uid])
+    panels = [q for q in queries if q.where.startswith("panel ")]
+    assert len(panels) == len([e for uid, e in dashboard_expressions(model) if uid == DS.prometheus_uid])
+    # ... and the one query variable, the clusters the services' metrics come from.
+    assert [q.where for q in queries if not q.where.startswith("panel ")] == ["variable $cluster"]
     assert queries, "the dashboard has Prometheus panels"
     for query in queries:
         missing = [name for name in metric_names_in(query.promql) if not catalog.contains(name)]
@@ -73,7 +76,9 @@ def _targets(model: dict) -> dict[tuple[str, str], str]:
 
 
 def test_5xx_panels_select_status_5xx_and_only_those_panels_filter_on_status():
-    model = llm_judge_dashboard(DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", ("inference_queue",))
+    model = llm_judge_dashboard(
+        DS, [s.name for s in DEFAULT_SERVICES], "llm-judge", ("inference_queue",), cluster="c1"
+    )
     targets = _targets(model)
     five_xx = ("Re", "5..")  # Prometheus anchors regex matchers: 500-599, three characters
     assert _status_matchers(targets[("HTTP 5xx rate by service", "{{job}}")]) == [five_xx]

@@ -17,12 +17,13 @@ from builders.dashboards import (
 
 SERVICES = [s.name for s in DEFAULT_SERVICES]
 NAMESPACE = "llm-judge"
+CLUSTER = "llm-judge-eks-prod"
 QUEUES = ["inference_queue", "judge_queue.fifo"]
 DS = DataSources(prometheus_uid="prom-a", loki_uid="logs-a", tempo_uid="traces-a")
 
 
 def build(ds: DataSources = DS, queues: list[str] | None = None) -> dict[str, Any]:
-    return llm_judge_dashboard(ds, SERVICES, NAMESPACE, QUEUES if queues is None else queues)
+    return llm_judge_dashboard(ds, SERVICES, NAMESPACE, QUEUES if queues is None else queues, cluster=CLUSTER)
 
 
 def rows(model: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -131,15 +132,15 @@ def test_each_panel_type_gets_the_matching_data_source() -> None:
 def test_queue_row_and_variable_only_with_queues() -> None:
     with_queues = build()
     variables = with_queues["templating"]["list"]
-    assert [v["name"] for v in variables] == ["queue"]
-    assert variables[0]["query"] == "inference_queue,judge_queue.fifo"
+    assert [v["name"] for v in variables] == ["cluster", "queue"]
+    assert variables[1]["query"] == "inference_queue,judge_queue.fifo"
     queue_exprs = [e for _, e in dashboard_expressions(with_queues) if "aws_sqs_" in e]
     assert len(queue_exprs) == 3
     assert all('dimension_QueueName=~"$queue"' in e for e in queue_exprs)
 
     without = build(queues=[])
     assert "Queue health" not in rows(without)
-    assert not (without.get("templating") or {}).get("list")
+    assert [v["name"] for v in without["templating"]["list"]] == ["cluster"]
     assert not [e for _, e in dashboard_expressions(without) if "aws_sqs_" in e]
 
 
@@ -184,7 +185,7 @@ def test_expressions_of_panels_nested_in_collapsed_rows_are_found() -> None:
 
 def test_log_queries_use_labels_pod_logs_attach() -> None:
     logs = [e for uid, e in dashboard_expressions(build()) if uid == "logs-a"]
-    selector = '{namespace="llm-judge", container=~"' + "|".join(SERVICES) + '"}'
+    selector = '{cluster="$cluster", namespace="llm-judge", container=~"' + "|".join(SERVICES) + '"}'
     for expr in logs:
         assert selector in expr
         assert '| json | level=~"' in expr
@@ -208,9 +209,61 @@ def test_openai_panel_filters_on_server_address() -> None:
 )
 def test_invalid_names_are_refused(services: Any, namespace: str, queues: list[str]) -> None:
     with pytest.raises(ValueError):
-        llm_judge_dashboard(DS, services, namespace, queues)
+        llm_judge_dashboard(DS, services, namespace, queues, cluster=CLUSTER)
 
 
 def test_empty_data_source_uid_is_refused() -> None:
     with pytest.raises(ValueError, match="loki_uid"):
         DataSources(prometheus_uid="p", loki_uid="", tempo_uid="t")
+
+
+# --- one dashboard per cluster: the `cluster` variable ------------------------------------------
+
+
+def test_the_cluster_variable_lists_the_services_clusters_and_opens_on_this_one() -> None:
+    (variable,) = [v for v in build()["templating"]["list"] if v["name"] == "cluster"]
+    assert variable["type"] == "query"
+    assert variable["datasource"] == {"type": "prometheus", "uid": "prom-a"}
+    jobs = f'job=~"llm-judge/({"|".join(SERVICES)})"'
+    assert variable["query"] == {
+        "qryType": 1,
+        "query": f"label_values(http_server_request_duration_seconds_count{{{jobs}}}, cluster)",
+        "refId": "PrometheusVariableQueryEditor-VariableQuery",
+    }
+    assert variable["current"] == {"selected": True, "text": CLUSTER, "value": CLUSTER}
+    assert (variable.get("multi"), variable.get("includeAll")) == (False, False)
+    other = llm_judge_dashboard(DS, SERVICES, NAMESPACE, [], cluster="llm-judge-local")
+    (other_variable,) = other["templating"]["list"]
+    assert other_variable["current"]["value"] == "llm-judge-local"
+
+
+@pytest.mark.parametrize("queues", [QUEUES, []], ids=["eks", "local"])
+def test_every_prometheus_and_loki_selector_filters_on_the_selected_cluster(queues: list[str]) -> None:
+    """Parsed, not searched: every vector selector of every Prometheus query has the matcher
+    `cluster="$cluster"`, and every Loki stream selector starts with it."""
+    import promql_parser
+
+    found = dashboard_expressions(build(queues=queues))
+    prom = [e.replace("$__rate_interval", "5m") for uid, e in found if uid == "prom-a"]
+    logs = [e for uid, e in found if uid == "logs-a"]
+    assert prom and logs
+    selectors: list[str] = []
+
+    def visit(node: object) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            matchers = {(m.name, str(m.op).rsplit(".", 1)[-1], m.value) for m in node.matchers.matchers}
+            assert ("cluster", "Equal", "$cluster") in matchers, node
+            selectors.append(str(node))
+        return True
+
+    for expr in prom:
+        promql_parser.walk(promql_parser.parse(expr), visit)
+    assert len(selectors) >= len(prom)
+    for expr in logs:
+        streams = re.findall(r"\{([^{}]*)\}", expr)  # LogQL stream selectors: `{label="value", ...}`
+        assert len(streams) == 1 and streams[0].startswith('cluster="$cluster", '), expr
+
+
+def test_the_service_graph_says_it_shows_every_cluster() -> None:
+    (graph,) = [p for p in build()["panels"] if p["type"] == "nodeGraph"]
+    assert "no cluster label" in graph["description"]

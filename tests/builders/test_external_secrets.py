@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from builders.credentials import KEYS, SECRET_NAME, secret_entries
 from builders.external_secrets import (
+    IRSA_ROLE_ANNOTATION,
     OPERATOR_ACCOUNT,
+    READER_ACCOUNT_NAME,
+    STORE_KIND,
     aws_secret_name,
-    cluster_secret_store_spec,
     external_secret_spec,
     operator_values,
+    reader_annotations,
+    secret_store_spec,
 )
 from builders.kubeconfig import eks_kubeconfig
 
@@ -27,21 +31,19 @@ def test_aws_secret_is_named_per_cluster():
     assert aws_secret_name("prod") != aws_secret_name("staging")
 
 
-def test_store_authenticates_as_the_operators_irsa_account():
-    aws = cluster_secret_store_spec("eu-west-1")["provider"]["aws"]
+def test_store_authenticates_as_the_reader_account_of_its_own_namespace():
+    aws = secret_store_spec("eu-west-1")["provider"]["aws"]
     assert aws["service"] == "SecretsManager" and aws["region"] == "eu-west-1"
-    assert aws["auth"]["jwt"]["serviceAccountRef"] == {
-        "name": OPERATOR_ACCOUNT.name,
-        "namespace": OPERATOR_ACCOUNT.namespace,
-    }
+    # No namespace: a SecretStore's serviceAccountRef is read in the store's namespace.
+    assert aws["auth"]["jwt"]["serviceAccountRef"] == {"name": READER_ACCOUNT_NAME}
+    assert reader_annotations("arn:aws:iam::1:role/r") == {IRSA_ROLE_ANNOTATION: "arn:aws:iam::1:role/r"}
+    ref = external_secret_spec("c/grafana-cloud-credentials")["secretStoreRef"]
+    assert ref["kind"] == STORE_KIND == "SecretStore"
 
 
-def test_operator_values_carry_the_role_and_resources_everywhere():
-    values = operator_values("arn:aws:iam::1:role/eso")
-    assert values["serviceAccount"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/eso"
-    }
-    assert values["serviceAccount"]["name"] == OPERATOR_ACCOUNT.name
+def test_operator_has_no_aws_role_and_resources_everywhere():
+    values = operator_values()
+    assert values["serviceAccount"] == {"create": True, "name": OPERATOR_ACCOUNT.name}  # no annotations
     for block in (values, values["webhook"], values["certController"]):
         assert set(block["resources"]) == {"requests", "limits"}
 

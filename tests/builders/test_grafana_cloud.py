@@ -7,11 +7,11 @@ from builders.grafana_cloud import (
     ALLOWED_COLLECTOR_SCOPES,
     OPENCOST_SCOPES,
     allowed_scopes,
-    collector_policy_name,
     collector_scopes,
     loki_push_url,
-    opencost_policy_name,
 )
+from builders.grafana_objects import collector_policy_name, opencost_policy_name, verify_policy_name
+from builders.verification import VERIFY_SCOPES
 
 
 def test_all_features_need_exactly_the_three_write_scopes():
@@ -67,4 +67,7 @@ def test_loki_push_url_from_base_url():
 def test_each_policy_is_told_apart_by_name() -> None:
     assert allowed_scopes(opencost_policy_name("c1")) == OPENCOST_SCOPES == ("metrics:read",)
     assert allowed_scopes(collector_policy_name("c1")) == ALLOWED_COLLECTOR_SCOPES
-    assert allowed_scopes("anything-else") == ALLOWED_COLLECTOR_SCOPES
+    assert allowed_scopes(verify_policy_name("c1")) == VERIFY_SCOPES
+    # Any other name is no policy of this program: no scopes are its own (the policy pack refuses it).
+    for other in ("anything-else", "-alloy-collectors", "c1-alloy-collector", "c1-opencost-token", ""):
+        assert allowed_scopes(other) is None, other

@@ -15,7 +15,7 @@ from builders.grafana_com import (
     DashboardIntegrityError,
     PrebuiltDashboard,
     content_sha256,
-    dashboards_for_stack,
+    dashboards_for_platform,
     download_url,
     prepare_for_stack,
     verify,
@@ -48,15 +48,15 @@ def test_catalog_entries_are_pinned() -> None:
     for d in PREBUILT_DASHBOARDS:
         assert d.revision >= 1
         assert len(d.sha256) == 64
-        assert d.stacks <= {"local", "eks"} and d.stacks
+        assert d.platforms <= {"local", "eks"} and d.platforms
         assert "dotdc/grafana-dashboards-kubernetes" in d.source
     assert len({d.gnet_id for d in PREBUILT_DASHBOARDS}) == len(PREBUILT_DASHBOARDS)
 
 
-def test_dashboards_for_stack() -> None:
-    assert {d.gnet_id for d in dashboards_for_stack("local")} == {15757, 15758, 15759, 15760}
-    assert {d.gnet_id for d in dashboards_for_stack("eks")} == {15757, 15758, 15759, 15760}
-    assert dashboards_for_stack("nope") == ()
+def test_dashboards_for_platform() -> None:
+    assert {d.gnet_id for d in dashboards_for_platform("local")} == {15757, 15758, 15759, 15760}
+    assert {d.gnet_id for d in dashboards_for_platform("eks")} == {15757, 15758, 15759, 15760}
+    assert dashboards_for_platform("nope") == ()
 
 
 def test_a_bad_pin_is_refused() -> None:

@@ -344,6 +344,24 @@ def test_extra_config_keeps_metrics_collector_without_metrics_features() -> None
     assert "alloy-metrics" in with_config["collectors"]
 
 
+def test_only_the_running_collectors_may_get_the_credentials_secret() -> None:
+    """The Role the credentials Secret is read through binds the collectors that run, no others."""
+    only_metrics = FeatureToggles(pod_logs=False, cluster_events=False, application_observability=False)
+    values = build_values(make_spec(features=only_metrics))
+    assert list(values["collectors"]) == ["alloy-metrics"]
+    role, binding = values["extraObjects"]
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [SECRET_NAME], "verbs": ["get"]}
+    ]
+    names = monitoring_names("grafana-k8s-monitoring", "llm-judge")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": names.metrics_service_account, "namespace": "llm-judge"}
+    ]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "llm-judge"
+    assert all("rbac" in collector for collector in values["collectors"].values())
+
+
 # --- workloads and footprint --------------------------------------------------------------
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, collector_policy_name
-from builders.verification import ENDPOINT_KEYS, VERIFY_SCOPES, query_endpoints, verify_policy_name
+from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
+from builders.grafana_objects import collector_policy_name, verify_policy_name
+from builders.verification import ENDPOINT_KEYS, VERIFY_SCOPES, query_endpoints
 
 STACK = {
     "prometheusUrl": "https://prometheus-prod-13-prod-us-east-0.grafana.net",

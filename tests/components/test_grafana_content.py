@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pulumi
+import pytest
 from pulumi.runtime import settings
 
 from builders.config import PROJECT, epoch_seconds
-from builders.grafana_com import dashboards_for_stack
-from tests.support import DELETE, by_type, config_for, named, one, prepared, settled
+from builders.grafana_com import dashboards_for_platform
+from tests.support import DELETE, by_type, config_for, named, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
 
@@ -17,8 +18,13 @@ RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 DASHBOARD = "grafana:oss/dashboard:Dashboard"
+FOLDER = "grafana:oss/folder:Folder"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
 PROM_UID = "placeholder-prom"  # what the data-source lookup answers under mocks
+CLUSTER = "llm-judge-local"  # Pulumi.local.yaml's clusterName
+FOLDER_UID = "llm-judge-llm-judge-local"
+EMAIL, SLACK, PAGERDUTY = (f"llm-judge-{CLUSTER}-{d}" for d in ("email", "slack", "pagerduty"))
+GROUP_BY = ["alertname", "grafana_folder", "cluster", "job"]
 
 
 def with_secrets(email: object = DELETE, **secrets: str):
@@ -34,8 +40,15 @@ def rules(run) -> list[dict]:
 
 
 def routes(run) -> dict[str, str]:
-    policy = one(run, POLICY)
-    return {p["matchers"][0]["value"]: p["contactPoint"] for p in policy.inputs["policies"]}
+    """Severity -> the contact point its rules name (rule-level notification settings); every rule of
+    one severity names the same one, grouped the same way."""
+    found: dict[str, set[str]] = {}
+    for rule in rules(run):
+        settings = rule["notificationSettings"]
+        assert settings["groupBies"] == GROUP_BY, rule["name"]
+        found.setdefault(rule["labels"]["severity"], set()).add(settings["contactPoint"])
+    assert all(len(points) == 1 for points in found.values()), found
+    return {severity: points.pop() for severity, points in found.items()}
 
 
 @pulumi.runtime.test
@@ -44,9 +57,10 @@ def test_rules_query_the_stacks_prometheus_through_a_threshold_condition():
 
     def check(run):
         groups = by_type(run, RULE_GROUP)
-        assert all(g.inputs["folderUid"] == "llm-judge" for g in groups)
+        assert {g.inputs["folderUid"] for g in groups} == {FOLDER_UID}
         assert rules(run)
         for rule in rules(run):
+            assert rule["labels"]["cluster"] == CLUSTER
             assert rule["condition"] == "C"
             assert [d["refId"] for d in rule["datas"]] == ["A", "B", "C"]
             assert rule["datas"][0]["datasourceUid"] == PROM_UID
@@ -103,12 +117,12 @@ def test_an_email_list_alone_receives_every_alert_as_plain_config():
 
     def check(run):
         (point,) = by_type(run, CONTACT_POINT)
-        assert point.inputs["name"] == "llm-judge-email"
+        assert point.inputs["name"] == EMAIL
         # Email addresses are plain config: not hidden, nothing else in the block.
         assert point.inputs["emails"] == [{"addresses": ["oncall@llm-judge.dev", "sre@llm-judge.dev"]}]
-        assert routes(run) == {"critical": "llm-judge-email", "warning": "llm-judge-email"}
-        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
-        assert one(run, POLICY).inputs["groupBies"] == ["alertname", "job"]
+        assert routes(run) == {"critical": EMAIL, "warning": EMAIL}
+        # Routing is on the rules: the organisation's policy tree is nobody's to declare.
+        assert by_type(run, POLICY) == []
 
     return settled(run, check)
 
@@ -120,7 +134,7 @@ def test_the_stack_files_placeholder_destination_is_what_synth_routes_to():
     def check(run):
         (point,) = by_type(run, CONTACT_POINT)
         assert point.inputs["emails"] == [{"addresses": [PLACEHOLDER_ALERT_EMAIL]}]
-        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
+        assert routes(run) == {"critical": EMAIL, "warning": EMAIL}
 
     return settled(run, check)
 
@@ -131,23 +145,21 @@ def test_critical_to_pagerduty_warning_to_slack_with_secrets_kept_secret():
 
     def check(run):
         points = {p.inputs["name"]: p for p in by_type(run, CONTACT_POINT)}
-        assert set(points) == {"llm-judge-slack", "llm-judge-pagerduty"}
+        assert set(points) == {SLACK, PAGERDUTY}
         # A list holding a secret travels as one secret: the whole block is hidden.
-        slacks = points["llm-judge-slack"].inputs["slacks"]
-        pagerduties = points["llm-judge-pagerduty"].inputs["pagerduties"]
+        slacks = points[SLACK].inputs["slacks"]
+        pagerduties = points[PAGERDUTY].inputs["pagerduties"]
         for block in (slacks, pagerduties):
             assert isinstance(block, dict) and block.get(SECRET_SIG_KEY) == SECRET_SIG
         assert slacks["value"][0]["url"] == "https://hooks.example/T0/B0/x"
         assert pagerduties["value"][0]["integrationKey"] == "pd-key-123"
-        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-slack"}
-        # No email configured: the root goes to Slack, never to grafana-default-email.
-        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-slack"
+        assert routes(run) == {"critical": PAGERDUTY, "warning": SLACK}
 
     return settled(run, check)
 
 
 @pulumi.runtime.test
-def test_all_three_destinations_pagerduty_slack_and_the_email_root():
+def test_all_three_destinations_pagerduty_and_slack_with_email_unused():
     run = with_secrets(
         email='["oncall@llm-judge.dev"]',
         slackWebhookUrl="https://hooks.example/T0/B0/x",
@@ -155,13 +167,10 @@ def test_all_three_destinations_pagerduty_slack_and_the_email_root():
     )
 
     def check(run):
-        assert {p.inputs["name"] for p in by_type(run, CONTACT_POINT)} == {
-            "llm-judge-email",
-            "llm-judge-slack",
-            "llm-judge-pagerduty",
-        }
-        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-slack"}
-        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-email"
+        # Every configured destination is a contact point (a person may route to it by hand); with
+        # PagerDuty and Slack both set, no rule names the email one.
+        assert {p.inputs["name"] for p in by_type(run, CONTACT_POINT)} == {EMAIL, SLACK, PAGERDUTY}
+        assert routes(run) == {"critical": PAGERDUTY, "warning": SLACK}
 
     return settled(run, check)
 
@@ -171,8 +180,7 @@ def test_pagerduty_alone_gets_the_warnings_too():
     run = with_secrets(pagerdutyIntegrationKey="k")
 
     def check(run):
-        assert routes(run) == {"critical": "llm-judge-pagerduty", "warning": "llm-judge-pagerduty"}
-        assert one(run, POLICY).inputs["contactPoint"] == "llm-judge-pagerduty"
+        assert routes(run) == {"critical": PAGERDUTY, "warning": PAGERDUTY}
 
     return settled(run, check)
 
@@ -184,13 +192,23 @@ def test_dashboards_use_the_stacks_data_source_uids_and_the_folder():
     def check(run):
         dashboards = {d.name: d for d in by_type(run, DASHBOARD)}
         custom = json.loads(dashboards["dashboards-llm-judge"].inputs["configJson"])
-        assert custom["uid"] == "llm-judge"
+        # This cluster's copy: its uid is not the folder's (they share Grafana's uid space).
+        assert custom["uid"] == f"llm-judge-overview-{CLUSTER}"
+        (cluster_variable,) = [v for v in custom["templating"]["list"] if v["name"] == "cluster"]
+        assert cluster_variable["current"]["value"] == CLUSTER
         assert PROM_UID in json.dumps(custom) and "placeholder-logs" in json.dumps(custom)
-        for pinned in dashboards_for_stack("local"):
+        for pinned in dashboards_for_platform("local"):
             model = dashboards[f"dashboards-{pinned.gnet_id}"].inputs["configJson"]
             assert "${DS_PROMETHEUS}" not in model and PROM_UID in model
             assert "__inputs" not in json.loads(model)
-        assert all(d.inputs["folder"] == "llm-judge" for d in dashboards.values())
+            # The downloaded model's own uid (placeholder-gnet-<id> under mocks) is replaced, and its
+            # `cluster` variable opens on this stack's cluster.
+            assert json.loads(model)["uid"] == f"grafana-com-{pinned.gnet_id}-{CLUSTER}"
+            (variable,) = json.loads(model)["templating"]["list"]
+            assert variable["current"] == {"selected": True, "text": CLUSTER, "value": CLUSTER}
+        assert all(d.inputs["folder"] == FOLDER_UID for d in dashboards.values())
+        (folder,) = by_type(run, FOLDER)
+        assert (folder.inputs["uid"], folder.inputs["title"]) == (FOLDER_UID, f"LLM Judge ({CLUSTER})")
 
     return settled(run, check)
 
@@ -230,5 +248,24 @@ def test_first_preview_does_not_look_up_data_sources_before_the_token_exists():
         # An unconfigured provider would answer the lookup with nothing and the run would fail.
         assert "grafana:oss/getDataSource:getDataSource" not in run.mocks.invoked
         assert by_type(run, RULE_GROUP)  # still declared, with unknown rules, as the preview shows
+
+    return settled(run, check)
+
+
+@pytest.mark.parametrize(
+    ("stack", "cluster"), [("local", "llm-judge-local"), ("eks", "llm-judge-eks-prod")], ids=["local", "eks"]
+)
+@pulumi.runtime.test
+def test_each_stacks_rules_route_to_its_own_contact_point_which_they_wait_for(stack: str, cluster: str):
+    run = prepared(stack).start()
+
+    def check(run):
+        (point,) = by_type(run, CONTACT_POINT)
+        own = f"llm-judge-{cluster}-email"
+        assert point.inputs["name"] == own
+        assert routes(run) == {"critical": own, "warning": own}
+        # Grafana refuses a rule naming a contact point that does not exist, and deleting one in use.
+        for group in by_type(run, RULE_GROUP):
+            assert point.urn in group.dependencies, group.name
 
     return settled(run, check)

@@ -13,14 +13,20 @@ TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
 
 
 @pulumi.runtime.test
-def test_policy_reads_this_stack_only():
+def test_policy_reads_this_stack_and_this_clusters_metrics_and_logs_only():
     run = prepared("local").start()
 
     def check(run):
         policy = named(run, POLICY, "verify-policy")
         assert policy.inputs["name"] == "llm-judge-local-verify-read"
         assert policy.inputs["scopes"] == list(VERIFY_SCOPES)
-        assert policy.inputs["realms"] == [{"type": "stack", "identifier": PLACEHOLDER_STACK["id"]}]
+        assert policy.inputs["realms"] == [
+            {
+                "type": "stack",
+                "identifier": PLACEHOLDER_STACK["id"],
+                "labelPolicies": [{"selector": '{cluster="llm-judge-local"}'}],  # its metrics, logs
+            }
+        ]
         assert policy.inputs["region"] == PLACEHOLDER_STACK["regionSlug"]
 
     return settled(run, check)

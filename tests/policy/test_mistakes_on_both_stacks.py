@@ -30,6 +30,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+ACCESS_POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
 TOKEN = "glc_eyJvIjoiMTIzNDU2IiwibiI6ImxpdGVyYWwifQ=="  # a realistic token, not a placeholder
@@ -242,10 +243,60 @@ def find_every_secret(resources: Resources) -> None:
     external_secret(resources).inputs["spec"]["dataFrom"] = [{"find": {"name": {"regexp": ".*"}}}]
 
 
+def cluster_store(resources: Resources, conditions: list[dict[str, Any]] | None) -> None:
+    """A ClusterSecretStore like the one the eks stack had before it used a namespaced SecretStore."""
+    spec: dict[str, Any] = {"provider": {"aws": {"service": "SecretsManager", "region": "us-east-1"}}}
+    if conditions is not None:
+        spec["conditions"] = conditions
+    added(
+        resources,
+        "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+        "store",
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "aws-secrets-manager"},
+            "spec": spec,
+        },
+    )
+
+
+def store_for_every_namespace(resources: Resources) -> None:
+    cluster_store(resources, None)
+
+
+def store_for_namespaces_matching_a_regex(resources: Resources) -> None:
+    cluster_store(resources, [{"namespaces": ["llm-judge"]}, {"namespaceRegexes": ["^llm-"]}])
+
+
+def store_for_one_namespace(resources: Resources) -> None:
+    cluster_store(resources, [{"namespaces": ["llm-judge"]}])
+
+
+def controller_with_an_aws_role(resources: Resources) -> None:
+    account = eso_release(resources).inputs["values"].setdefault("serviceAccount", {})
+    account["annotations"] = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/eso"}
+
+
+def read_policy_of_every_cluster(resources: Resources) -> None:
+    """tools.verify's policy without its label policy: its token would read every cluster's data."""
+    (policy,) = [r for r in resources if r.type == ACCESS_POLICY and r.name == "verify-policy"]
+    del policy.inputs["realms"][0]["labelPolicies"]
+
+
 def token_in_container_env(resources: Resources) -> None:
     deployment_patch(resources).setdefault("env", []).append(
         {"name": "OPENAI_API_KEY", "value": "sk-proj-abc123"}
     )
+
+
+def access_policy_of_no_known_kind(resources: Resources) -> None:
+    """A fourth access policy, say for a backfill job, with the narrowest write scope: nothing says
+    what it is for, so no scope is known to be right for it."""
+    collectors = first(resources, ACCESS_POLICY)
+    assert collectors is not None, "both stacks declare access policies"
+    inputs = {**copy.deepcopy(collectors.inputs), "name": "llm-judge-backfill", "scopes": ["metrics:write"]}
+    added(resources, ACCESS_POLICY, "backfill", inputs)
 
 
 MISTAKES: dict[str, tuple[Change, str]] = {
@@ -266,6 +317,20 @@ MISTAKES: dict[str, tuple[Change, str]] = {
         "containers-have-requests-and-limits",
     ),
     "external-secret-finds-every-secret": (find_every_secret, "external-secrets-name-their-keys"),
+    "access-policy-of-no-known-kind": (access_policy_of_no_known_kind, "grafana-collector-scopes"),
+    "read-policy-of-every-cluster": (read_policy_of_every_cluster, "grafana-read-policies-one-cluster"),
+    "cluster-secret-store-for-every-namespace": (
+        store_for_every_namespace,
+        "secret-stores-serve-one-namespace",
+    ),
+    "cluster-secret-store-namespace-regex": (
+        store_for_namespaces_matching_a_regex,
+        "secret-stores-serve-one-namespace",
+    ),
+    "external-secrets-controller-with-aws-role": (
+        controller_with_an_aws_role,
+        "secret-stores-serve-one-namespace",
+    ),
 }
 
 
@@ -357,6 +422,7 @@ BENIGN: dict[str, Change] = {
     "eso-webhook-turned-off": eso_webhook_turned_off,
     "narrowed-find-and-extract": narrowed_find_and_extract,
     "plain-env-in-container": plain_env_in_container,
+    "cluster-secret-store-for-one-namespace": store_for_one_namespace,
 }
 
 

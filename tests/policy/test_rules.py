@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES
-from builders.verification import verify_policy_name
+from builders.grafana_cloud import ALLOWED_COLLECTOR_SCOPES, cluster_selector
+from builders.grafana_objects import collector_policy_name, verify_policy_name
 from policy import rules
 from policy.rules import (
     RULES,
@@ -26,6 +26,8 @@ from policy.rules import (
     literal_credentials,
     pinned_chart_version,
     policy_validation,
+    read_policies_one_cluster,
+    secret_stores_serve_one_namespace,
     web_identity_trust,
 )
 
@@ -264,6 +266,56 @@ def test_a_find_that_matches_every_secret_is_refused(find: dict[str, Any]) -> No
 )
 def test_a_narrowed_find_or_an_extract_passes(source: dict[str, Any]) -> None:
     assert rules.external_secret_scope(EXTERNAL, {"spec": {"dataFrom": [source]}}, "es") == []
+
+
+CLUSTER_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+
+
+def _cluster_store(conditions: Any = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"provider": {"aws": {"service": "SecretsManager"}}}
+    if conditions is not None:
+        spec["conditions"] = conditions
+    return {"metadata": {"name": "aws-secrets-manager"}, "spec": spec}
+
+
+def test_a_cluster_secret_store_naming_its_namespaces_passes() -> None:
+    for conditions in ([{"namespaces": ["llm-judge"]}], [{"namespaces": ["a"]}, {"namespaces": ["b", "c"]}]):
+        assert secret_stores_serve_one_namespace(CLUSTER_STORE, _cluster_store(conditions), "s") == []
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        None,
+        [],
+        [{}],
+        [{"namespaces": []}],
+        [{"namespaceSelector": {"matchLabels": {"team": "x"}}}],
+        [{"namespaces": ["llm-judge"], "namespaceRegexes": [".*"]}],
+        [{"namespaces": ["llm-judge"]}, {"namespaceSelector": {}}],
+    ],
+)
+def test_a_cluster_secret_store_serving_unnamed_namespaces_is_refused(conditions: Any) -> None:
+    found = secret_stores_serve_one_namespace(CLUSTER_STORE, _cluster_store(conditions), "s")
+    assert len(found) == 1 and "ClusterSecretStore 's'" in found[0] and "namespaces" in found[0]
+
+
+def test_the_external_secrets_controller_has_no_aws_role() -> None:
+    def release(values: dict[str, Any], chart: str = "external-secrets") -> dict[str, Any]:
+        return {"chart": chart, "version": "2.10.0", "values": values}
+
+    role = {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/eso"}}
+    found = secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": role}), "eso")
+    assert len(found) == 1 and "eks.amazonaws.com/role-arn" in found[0]
+    assert (
+        secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": {"create": True}}), "eso") == []
+    )
+    assert secret_stores_serve_one_namespace(RELEASE, release({}), "eso") == []
+    # Another chart's service-account role is not this rule's business (the collectors' IRSA).
+    assert (
+        secret_stores_serve_one_namespace(RELEASE, release({"serviceAccount": role}, "k8s-monitoring"), "m")
+        == []
+    )
 
 
 # --- (b) IRSA trust policies (JSON strings, as the eks stack passes them) ----------------------
@@ -648,10 +700,11 @@ def test_a_chart_the_pack_has_no_model_of_is_refused() -> None:
 
 def test_collector_scopes() -> None:
     policy = "grafana:cloud/accessPolicy:AccessPolicy"
-    assert collector_scopes(policy, {"scopes": list(ALLOWED_COLLECTOR_SCOPES)}, "c") == []
-    assert collector_scopes(policy, {"scopes": ["metrics:write"]}, "c") == []
+    name = collector_policy_name("llm-judge-local")
+    assert collector_scopes(policy, {"name": name, "scopes": list(ALLOWED_COLLECTOR_SCOPES)}, "c") == []
+    assert collector_scopes(policy, {"name": name, "scopes": ["metrics:write"]}, "c") == []
     found = collector_scopes(
-        policy, {"scopes": ["metrics:write", "metrics:read", "stacks:read"]}, "collectors"
+        policy, {"name": name, "scopes": ["metrics:write", "metrics:read", "stacks:read"]}, "collectors"
     )
     assert found and "['metrics:read', 'stacks:read']" in found[0] and "AccessPolicy 'collectors'" in found[0]
 
@@ -682,11 +735,52 @@ def test_the_verification_policy_may_read_and_only_read() -> None:
     assert len(found) == 1 and "['metrics:write', 'stacks:read']" in found[0] and "only reads" in found[0]
 
 
-def test_read_scopes_stay_refused_for_any_other_policy() -> None:
+def test_read_scopes_stay_refused_for_the_collectors() -> None:
     policy = "grafana:cloud/accessPolicy:AccessPolicy"
-    for name in ("llm-judge-local-alloy-collectors", "something-else", None):
-        found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write", "logs:read"]})
-        assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0], name
+    found = collector_scopes(
+        policy, {"name": "llm-judge-local-alloy-collectors", "scopes": ["metrics:write", "logs:read"]}
+    )
+    assert len(found) == 1 and "['logs:read']" in found[0] and "only writes" in found[0]
+
+
+@pytest.mark.parametrize("name", ["something-else", "llm-judge-local-alloy", "-opencost", None])
+def test_an_access_policy_named_none_of_the_programs_is_refused(name: str | None) -> None:
+    """Even with the narrowest scope: no name means no known purpose, so no scope is known to be right."""
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    found = collector_scopes(policy, {"name": name, "scopes": ["metrics:write"]}, "p")
+    assert len(found) == 1, found
+    assert f"name {name!r} is none of this program's access policies" in found[0]
+    assert "<clusterName>-alloy-collectors, <clusterName>-opencost, <clusterName>-verify-read" in found[0]
+
+
+def _realm(*selectors: str) -> dict[str, Any]:
+    labels = {"labelPolicies": [{"selector": s} for s in selectors]} if selectors else {}
+    return {"type": "stack", "identifier": "123", **labels}
+
+
+def test_read_policies_select_one_cluster() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    one = cluster_selector("llm-judge-local")
+    for scopes in (["metrics:read"], ["metrics:read", "logs:read", "traces:read"]):
+        assert read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm(one)]}, "r") == []
+        found = read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm()]}, "r")
+        assert len(found) == 1 and "realms[0]" in found[0] and "label policies none" in found[0], scopes
+    # A selector that lets other clusters through, or none on one of two realms.
+    for selectors in (['{cluster=~".+"}'], ['{cluster!="x"}'], ['{namespace="llm-judge"}'], [one, "{}"]):
+        found = read_policies_one_cluster(
+            policy, {"scopes": ["logs:read"], "realms": [_realm(*selectors)]}, "r"
+        )
+        assert len(found) == 1, selectors
+    found = read_policies_one_cluster(
+        policy, {"scopes": ["metrics:read"], "realms": [_realm(one), _realm()]}, "r"
+    )
+    assert len(found) == 1 and "realms[1]" in found[0]
+
+
+def test_write_and_trace_only_policies_need_no_label_policy() -> None:
+    policy = "grafana:cloud/accessPolicy:AccessPolicy"
+    for scopes in (list(ALLOWED_COLLECTOR_SCOPES), ["traces:read"]):
+        assert read_policies_one_cluster(policy, {"scopes": scopes, "realms": [_realm()]}, "w") == []
 
 
 # --- the pack's wiring -----------------------------------------------------------------------------

@@ -97,16 +97,37 @@ def test_what_the_pipeline_alerts_rely_on(rendered: tuple[Rendered, list[dict[st
     """Facts builders/alerts.py and tools/pipeline_series.py rely on, in the rendered configs."""
     stack, manifests = rendered
     metrics = _collector_config(manifests, "alloy-metrics")
+    labels = f'"cluster" = "{stack.cluster_name}",\n    "k8s_cluster_name" = "{stack.cluster_name}",'
     for collector in ("alloy-metrics", "alloy-receiver"):
         config = _collector_config(manifests, collector)
         # Every series carries `cluster` (TelemetryPipelineSilent selects on it) ...
-        labels = f'"cluster" = "{stack.cluster_name}",\n    "k8s_cluster_name" = "{stack.cluster_name}",'
         assert f"external_labels = {{\n    {labels}" in config, collector
         # ... and 429s are retried, not counted as failed samples (AlloyRemoteWriteFailing).
         assert "retry_on_http_429 = true" in config
+    # The services' OTLP metrics carry `cluster` too (the rules and the dashboard select on it): the
+    # receiver's application_observability sends them to otelcol.exporter.prometheus, which turns no
+    # resource attribute into a label and forwards to the remote write whose external labels add it.
+    receiver = _collector_config(manifests, "alloy-receiver")
+    assert (
+        "metrics_destinations = [\n    otelcol.exporter.prometheus.grafana_cloud_metrics.input,\n  ]"
+        in receiver
+    )
+    exporter = _block(receiver, 'otelcol.exporter.prometheus "grafana_cloud_metrics"')
+    assert "resource_to_telemetry_conversion = false" in exporter
+    assert "forward_to = [prometheus.remote_write.grafana_cloud_metrics.receiver]" in exporter
+    remote_write = _block(receiver, 'prometheus.remote_write "grafana_cloud_metrics"')
+    assert f"external_labels = {{\n    {labels}" in remote_write
+    # The pod logs too (the LLM Judge dashboard's log panels select `cluster`).
+    pod_logs = _block(_collector_config(manifests, "alloy-logs"), 'loki.write "grafana_cloud_logs"')
+    assert f"external_labels = {{\n    {labels}" in pod_logs
     # Only Running and ready collector pods are scraped: a Pending one has no `up` at all.
     assert 'regex = coalesce(argument.port_name.value, "metrics") + "@Running@true@false"' in metrics
     assert 'job_label = "integrations/alloy"' in metrics
+
+
+def _block(config: str, component: str) -> str:
+    """The body of one Alloy component block (the chart closes each with `} // <component>`)."""
+    return config.split(f"{component} {{", 1)[1].split(f"}} // {component}", 1)[0]
 
 
 def _secret_blocks(config: str) -> dict[str, str]:

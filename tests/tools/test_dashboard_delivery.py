@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from builders.grafana_com import PREBUILT_DASHBOARDS, dashboards_for_stack
+from builders.grafana_com import PREBUILT_DASHBOARDS, dashboards_for_platform
 from builders.k8s_monitoring import DASHBOARD_INCLUDES, NOT_DELIVERED
 from builders.k8s_monitoring_names import METRICS, RECEIVER
 from tests.support import (
@@ -46,7 +46,7 @@ STACKS = ("local", "eks")
 def dashboards(stack: str) -> dict[str, Mapping[str, Any]]:
     """All five dashboards the stack provisions, by name."""
     found: dict[str, Mapping[str, Any]] = {
-        pin.describe(): pinned_dashboard(pin.gnet_id) for pin in dashboards_for_stack(stack)
+        pin.describe(): pinned_dashboard(pin.gnet_id) for pin in dashboards_for_platform(stack)
     }
     found['"LLM Judge" (builders/dashboards.py)'] = llm_judge_dashboard(stack)
     assert len(found) == 5

@@ -10,7 +10,7 @@ from builders.credentials import KEYS
 from builders.k8s_monitoring import node_requests
 from tools import synth
 from tools.chart_check import check_values
-from tools.mocks import PLACEHOLDER_STACK
+from tools.mocks import PLACEHOLDER_STACK, Registration
 from tools.program import PLACEHOLDER_SECRET, ROOT
 
 PLACEHOLDER_TOKEN = "glc_placeholder-token-offline-synth"
@@ -91,3 +91,30 @@ def test_synth_bill_without_the_chart_says_so(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "allow lists unknown" in out and "more kept by the allow list" not in out
     assert "node_uname_info" in out  # what the dashboards query needs no chart
+
+
+def _registration(urn: str, parent: str = "", dependencies: tuple[str, ...] = ()) -> Registration:
+    return Registration(
+        urn=urn,
+        type=urn.split("::")[-2],
+        name=urn.split("::")[-1],
+        parent_urn=parent,
+        provider_ref="",
+        custom=not urn.startswith("urn:c"),
+        retain_on_delete=False,
+        dependencies=list(dependencies),
+        inputs={},
+    )
+
+
+def test_depends_on_includes_what_every_enclosing_component_waits_for():
+    # The SDK registers a child only after its parent's URN resolves, and the parent only after its
+    # own depends_on: the namespace inside AppNamespace waits for the preflight AppNamespace was given.
+    gate = _registration("urn:x::dyn:Preflight::gate")
+    outer = _registration("urn:c::my:Outer::outer", dependencies=(gate.urn,))
+    inner = _registration("urn:c::my:Inner::inner", parent=outer.urn)
+    other = _registration("urn:x::k8s:Secret::other")
+    child = _registration("urn:x::k8s:Namespace::ns", parent=inner.urn, dependencies=(other.urn,))
+    registrations = [gate, outer, inner, other, child]
+    assert synth.depends_on(child, registrations) == ["dyn:Preflight::gate", "k8s:Secret::other"]
+    assert synth.depends_on(other, registrations) == []

@@ -11,7 +11,8 @@ standard library for HTTP and TLS (urllib, ssl), pyyaml for kubeconfigs and the 
     target    what to verify, from the stack's settings and outputs
     checks    the checks (a-f of issue 14), each a function returning one result line
     backends  Prometheus/Mimir, Loki and Tempo HTTP query APIs
-    kube      Kubernetes API access from a kubeconfig (CA, client certs, tokens, exec plugins)
-    http      the one HTTP GET every client uses
-    redact    no credential is ever printed
+
+and, shared with the program's cluster preflight, `clients`: `kube` (the Kubernetes API from a
+kubeconfig: CA, client certs, tokens, exec plugins), `http` (the one HTTP GET every client uses),
+`redact` (no credential is ever printed).
 """

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.verify import http
-from tools.verify.redact import Redactor
+from clients import http
+from clients.redact import Redactor
 
 Sample = dict[str, Any]  # {"metric": {...}, "value": [time, "1"]}
 
@@ -95,17 +95,3 @@ class TempoApi(QueryApi):
                 return None
             raise
         return answer if isinstance(answer, Mapping) else None
-
-
-def trace_services(trace: Mapping[str, Any]) -> set[str]:
-    """`service.name` of every resource in an OTLP-JSON trace (`batches` of /api/traces, or the
-    `trace.resourceSpans` of /api/v2/traces)."""
-    resources = (
-        trace.get("batches") or trace.get("resourceSpans") or (trace.get("trace") or {}).get("resourceSpans")
-    )
-    names = set()
-    for resource_spans in resources or []:
-        for attribute in (resource_spans.get("resource") or {}).get("attributes") or []:
-            if attribute.get("key") == "service.name":
-                names.add(str((attribute.get("value") or {}).get("stringValue")))
-    return names

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from clients import kube
+from clients.redact import Redactor
 from tools.program import ROOT
-from tools.verify import kube
 from tools.verify.backends import LokiApi, PrometheusApi, TempoApi
 from tools.verify.checks import CHECKS, FREE_TIER_SERIES, Check, Env, Result
-from tools.verify.redact import Redactor
 from tools.verify.target import Target, TargetError, load_config, target
 
 DEFAULT_INTERVAL = "20s"
@@ -65,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "--window", type=duration, default=duration(DEFAULT_WINDOW), help="how recent data must be (15m)"
     )
     parser.add_argument(
-        "--series-limit", type=int, default=FREE_TIER_SERIES, help="active-series budget (free tier: 10000)"
+        "--series-limit",
+        type=int,
+        default=FREE_TIER_SERIES,
+        help="this cluster's series budget (free tier: 10000)",
     )
     return parser
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from clients.redact import REDACTED, Redactor
 from tests.tools.verify.servers import Pki, Prometheus, Replay, json_answer, make_pki, prometheus  # noqa: F401
 from tests.tools.verify.world import Run, World
 from tools.verify import cli
-from tools.verify.redact import REDACTED, Redactor
 
 USERS = ("100001", "200002", "300003")
 

@@ -1,8 +1,10 @@
 """Kubernetes API access from a kubeconfig, with the standard library (urllib + ssl) only.
 
-Why not kubectl: the deploy workflow's runner and a platform engineer's laptop both have Python with
-requirements.txt, but kubectl is one more binary to install and pin; the API calls here are four GETs.
-Why not the `kubernetes` package: a heavy dependency for four GETs, and `pulumi up` does not need it.
+Used by the cluster preflight (dynamic/cluster_preflight.py: two GETs, in `pulumi preview` and
+`pulumi up`) and by tools.verify (four GETs). Why not kubectl: the deploy workflow's runner and a
+platform engineer's laptop both have Python with requirements.txt, but kubectl is one more binary to
+install and pin. Why not the `kubernetes` package: a large dependency (and a second client beside
+this one) for a handful of GETs.
 
 Supported, as kubectl reads them (https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/):
 the cluster's `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify`; the user's
@@ -29,8 +31,8 @@ from typing import Any
 
 import yaml
 
-from tools.verify import http
-from tools.verify.redact import Redactor
+from clients import http
+from clients.redact import Redactor
 
 EXEC_TIMEOUT_SECONDS = 60
 # An exec credential is fetched again this long before it expires (EKS tokens live 15 minutes).

@@ -1,4 +1,5 @@
-"""The one HTTP GET every client of tools.verify uses (standard library: urllib and ssl)."""
+"""The one HTTP GET the clients use: the Kubernetes API (clients.kube) and tools.verify's Mimir, Loki and
+Tempo (standard library: urllib and ssl)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every line tools.verify prints passes through `Redactor`: no credential ever reaches the output.
+"""`Redactor`: no credential a client meets reaches the output. Every line tools.verify prints, and the
+cluster preflight's message, pass through it.
 
 Two nets. The exact values: every credential the tool holds is registered before it is used (the
 verification token, the basic-auth header built from it, kubeconfig tokens, passwords, client keys,

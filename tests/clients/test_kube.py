@@ -1,4 +1,4 @@
-"""Kubernetes API access from kubeconfigs (tools/verify/kube.py), against a loopback HTTPS replay:
+"""Kubernetes API access from kubeconfigs (clients/kube.py), against a loopback HTTPS replay:
 CA and client certificates, tokens, exec credential plugins, contexts, merging, errors."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from clients.kube import KubeError, client_for, load_kubeconfig, parse_kubeconfig
+from clients.redact import Redactor
 from tests.tools.verify.servers import Pki, Replay, json_answer, make_pki
-from tools.verify.kube import KubeError, client_for, load_kubeconfig, parse_kubeconfig
-from tools.verify.redact import Redactor
 
 PATH = "/api/v1/namespaces/llm-judge/pods"
 
