@@ -65,44 +65,47 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "mutate"
 README = ROOT / "README.md"
 
-# builders/ whole, the components that decide something, platforms.py. Issue 15's modules (alerts,
-# routing, dashboards and their components) last, so that a run after its merge is one command.
+# builders/ whole, the components that decide something, platforms.py; the most consequential first
+# (a run stopped early has done those). clients/ (HTTP and Kubernetes plumbing of the dynamic
+# providers and tools.verify) and __main__.py (composition only) are not targets.
 TARGETS: tuple[str, ...] = (
     "builders/config.py",
-    "builders/features.py",
-    "builders/names.py",
-    "builders/scrape_annotations.py",
-    "builders/k8s_monitoring_names.py",
+    "builders/alerts.py",
+    "builders/notification_routing.py",
+    "components/alert_rules.py",
     "builders/k8s_monitoring.py",
     "builders/credentials.py",
     "builders/external_secrets.py",
     "builders/iam.py",
+    "builders/grafana_cloud.py",
     "builders/cloudwatch.py",
     "builders/app_instrumentation.py",
-    "builders/grafana_cloud.py",
+    "builders/dashboards.py",
+    "builders/grafana_objects.py",
+    "builders/features.py",
+    "builders/names.py",
+    "builders/scrape_annotations.py",
+    "builders/k8s_monitoring_names.py",
     "builders/grafana_com.py",
     "builders/subnets.py",
     "builders/eks_access.py",
     "builders/preflight.py",
     "builders/kubeconfig.py",
-    "builders/metric_bill.py",
     "builders/verification.py",
+    "builders/metric_bill.py",
+    "components/access_policy.py",
     "components/alloy_monitoring.py",
     "components/app_instrumentation.py",
     "components/credentials_secret.py",
+    "components/dashboards.py",
     "components/eks_cluster.py",
     "components/external_credentials.py",
     "components/grafana_cloud_stack.py",
     "components/irsa_roles.py",
     "components/namespace.py",
+    "components/stack_grafana.py",
     "components/verification_access.py",
     "platforms.py",
-    "builders/alerts.py",
-    "builders/notification_routing.py",
-    "builders/dashboards.py",
-    "components/alert_rules.py",
-    "components/dashboards.py",
-    "components/stack_grafana.py",
 )
 
 _COPY_IGNORE = shutil.ignore_patterns(
@@ -616,9 +619,14 @@ class Worker:
         return reply["outcome"], reply["killer"]
 
     def close(self) -> None:
+        """Stop the worker and whatever fork it is running (its own process group)."""
         if self.process.stdin is not None:
             self.process.stdin.close()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()  # serve() stops its running fork first
+            self.process.wait()
 
 
 # What a worker imports before forking. Not everything the tests import: with pulumi_eks,
@@ -641,10 +649,20 @@ def serve() -> None:
         except Exception:  # a module that imports only in a test's context: left to the fork
             continue
     copy = Path.cwd()
+
+    def stop(*_: object) -> None:
+        if _RUNNING:
+            os.killpg(_RUNNING[0], signal.SIGKILL)
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
     for line in sys.stdin:
         request = json.loads(line)
         outcome, killer = _forked_pytest(copy, request["tests"], request["timeout"])
         print(json.dumps({"outcome": outcome, "killer": killer}), flush=True)
+
+
+_RUNNING: list[int] = []  # the fork serve() waits for, if any
 
 
 def _forked_pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, str]:
@@ -668,16 +686,19 @@ def _forked_pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, s
             sys.stdout.flush()
         finally:
             os._exit(int(status))
+    _RUNNING[:] = [pid]
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
         if time.monotonic() > deadline:
-            os.killpg(pid, 9)
+            os.killpg(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            _RUNNING.clear()
             return "timeout", ""
         time.sleep(0.02)
+    _RUNNING.clear()
     code = os.waitstatus_to_exitcode(status)
     output = log.read_text(errors="replace")
     if code == 0:
@@ -775,12 +796,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     env = child_env()
     base, copies = make_copies(max(1, args.jobs))
+    workers: list[Worker] = []
     try:
         data = baseline(copies[0], env, args.refresh)
         selection = Selection(data)
         print(f"== {len(mutants)} mutants in {len(modules)} modules, {len(copies)} at a time", flush=True)
         free: queue.Queue[Worker] = queue.Queue()
-        workers = [Worker(copy, env, data.get("preload", [])) for copy in copies]
+        workers += [Worker(copy, env, data.get("preload", [])) for copy in copies]
         for worker in workers:
             free.put(worker)
         if not args.no_control:
@@ -813,9 +835,9 @@ def main(argv: list[str] | None = None) -> int:
                     lines.flush()
                 if result.outcome in ("survived", "not covered"):
                     print(f"   {result.outcome}: {result.mutant.describe()}", flush=True)
+    finally:
         for worker in workers:
             worker.close()
-    finally:
         shutil.rmtree(base, ignore_errors=True)
     return report(results, modules, time.perf_counter() - started)
 

@@ -165,16 +165,18 @@ def documented_uid(key: str, cluster: str) -> str:
     return whole if len(whole) <= 40 else f"{whole[:31].rstrip('-_')}-{digest}"
 
 
-# Comparison, threshold, pending period and no-data state of each rule, as the README's table says.
-EXPECTED_CONDITION: dict[str, tuple[str, float, str, str]] = {
-    **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK") for s in SERVICE_NAMES},
-    **{f"HighLatency {s}": ("gt", 5.0, "5m", "OK") for s in SERVICE_NAMES},
-    "InferenceQueueBacklog": ("gt", 100.0, "10m", "NoData"),
-    "AlloyCollectorNotReady": ("gt", 0.0, "10m", "OK"),
-    "AlloyRemoteWriteFailing": ("gt", 0.0, "10m", "OK"),
-    "TelemetryPipelineSilent": ("lt", 1.0, "5m", "Alerting"),
-    "PodCrashLooping": ("gt", 0.0, "15m", "OK"),
-    "CollectorTokenExpiring": ("lt", 1_209_600.0, "0s", "Alerting"),
+# Comparison, threshold, pending period, no-data and execution-error state of each rule, as the
+# README's alert table says. Execution error "Error" everywhere: a failing query raises Grafana's
+# DatasourceError alert instead of firing (or silencing) the rule itself.
+EXPECTED_CONDITION: dict[str, tuple[str, float, str, str, str]] = {
+    **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK", "Error") for s in SERVICE_NAMES},
+    **{f"HighLatency {s}": ("gt", 5.0, "5m", "OK", "Error") for s in SERVICE_NAMES},
+    "InferenceQueueBacklog": ("gt", 100.0, "10m", "NoData", "Error"),
+    "AlloyCollectorNotReady": ("gt", 0.0, "10m", "OK", "Error"),
+    "AlloyRemoteWriteFailing": ("gt", 0.0, "10m", "OK", "Error"),
+    "TelemetryPipelineSilent": ("lt", 1.0, "5m", "Alerting", "Error"),
+    "PodCrashLooping": ("gt", 0.0, "15m", "OK", "Error"),
+    "CollectorTokenExpiring": ("lt", 1_209_600.0, "0s", "Alerting", "Error"),
 }
 
 
@@ -449,9 +451,9 @@ def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
     }
     for rule in rules:
         evaluator = grafana_rule_data(rule, DS_UID)[2]["model"]["conditions"][0]["evaluator"]
-        comparison, threshold, pending, no_data = EXPECTED_CONDITION[rule.title]
+        comparison, threshold, pending, no_data, exec_err = EXPECTED_CONDITION[rule.title]
         assert evaluator == {"type": comparison, "params": [threshold]}, rule.title
-        assert (rule.for_, rule.no_data_state) == (pending, no_data), rule.title
+        assert (rule.for_, rule.no_data_state, rule.exec_err_state) == (pending, no_data, exec_err), rule.title
 
 
 def test_rule_data_rejects_a_bad_datasource_uid() -> None:
