@@ -453,7 +453,8 @@ def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
         evaluator = grafana_rule_data(rule, DS_UID)[2]["model"]["conditions"][0]["evaluator"]
         comparison, threshold, pending, no_data, exec_err = EXPECTED_CONDITION[rule.title]
         assert evaluator == {"type": comparison, "params": [threshold]}, rule.title
-        assert (rule.for_, rule.no_data_state, rule.exec_err_state) == (pending, no_data, exec_err), rule.title
+        states = (rule.for_, rule.no_data_state, rule.exec_err_state)
+        assert states == (pending, no_data, exec_err), rule.title
 
 
 def test_rule_data_rejects_a_bad_datasource_uid() -> None:

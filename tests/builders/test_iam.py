@@ -109,8 +109,8 @@ def test_trust_policy_is_exactly_the_documented_irsa_trust_policy():
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
                     "StringEquals": {
-                        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:llm-judge:collector",
-                        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+                        f"{ISSUER}:sub": "system:serviceaccount:llm-judge:collector",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
                     }
                 },
             }
