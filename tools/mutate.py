@@ -23,13 +23,13 @@ How it works, so that its numbers can be trusted:
   of a dataclass nobody assigns to is equivalent), and the text of messages
   (strings inside `raise`, `print`, logging, and `problems.append/extend/+=`): their wording is
   free, and what each message must name is tested by the tests that trigger it.
-- Each mutant runs, in a subprocess (`pytest -x`, fastest first), the tests that executed one of
-  its lines in the baseline; a mutant outside any function (module constants, class bodies) runs
-  the tests that executed any line of its module. A mutant they do not kill runs again with every
-  test of the files those tests are in (which catches values computed once per session and used by
-  later tests). Killed: a test fails, errors, or the run exceeds its timeout (5 times the baseline
-  time of its tests + 60 s). Survived: everything passed. A mutant no test executes is reported
-  as not covered (a survivor).
+- Each mutant runs, in a fork of a worker process (`pytest -x`; the test files with least to run
+  first), the tests that executed one of its lines in the baseline; a mutant outside any function
+  (module constants, class bodies) runs the tests that executed any line of its module. A mutant
+  they do not kill runs again with every test of the files those tests are in (which catches values
+  computed once per session and used by later tests). Killed: a test fails, errors, or the run
+  exceeds its timeout (5 times the baseline time of its tests + 60 s). Survived: everything passed.
+  A mutant no test executes is reported as not covered (a survivor).
 - Mutant ids are `<file>:<function>#<kind><n>` (n counts that kind within that function), stable
   while the function is unchanged. The README's "Mutation testing" section lists every survivor
   with the reason it is harmless; this command reports survivors that are not listed there, and
@@ -564,6 +564,7 @@ class Selection:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.seconds = {t: d["seconds"] for t, d in data["tests"].items()}
+        self.position = {t: i for i, t in enumerate(data["tests"])}  # the order the suite ran them
         self.lines: dict[str, dict[str, set[int]]] = defaultdict(dict)  # path -> test -> lines
         for test, d in data["tests"].items():
             for path, lines in d["lines"].items():
@@ -587,7 +588,13 @@ class Selection:
         return self.ordered(chosen)
 
     def ordered(self, tests: set[str]) -> list[str]:
-        return sorted(tests, key=lambda t: (self.seconds[t], t))
+        """Grouped by file (module-scoped fixtures, such as a chart render, are set up once), the files
+        with the least to run first, and within a file the baseline's order."""
+        by_file: dict[str, list[str]] = defaultdict(list)
+        for test in sorted(tests, key=self.position.__getitem__):
+            by_file[test.split("::")[0]].append(test)
+        files = sorted(by_file, key=lambda f: (sum(self.seconds[t] for t in by_file[f]), f))
+        return [test for f in files for test in by_file[f]]
 
     def budget(self, tests: list[str]) -> float:
         return 5 * sum(self.seconds[t] for t in tests) + 60
@@ -602,6 +609,7 @@ class Worker:
 
     def __init__(self, copy: Path, env: dict[str, str], preload: list[str]) -> None:
         self.copy = copy
+        self.env = env
         command = [sys.executable, "-m", "tools.mutate", "--serve"]
         self.process = subprocess.Popen(
             command, cwd=copy, env={**env, "MUTATE_PRELOAD": json.dumps(preload)},
@@ -616,6 +624,10 @@ class Worker:
         if not answer:
             raise RuntimeError(f"worker in {self.copy} stopped")
         reply = json.loads(answer)
+        if reply["suspect"]:
+            # CPython 3.11's "AST constructor recursion depth mismatch" SystemError (python/cpython
+            # gh-106905) shows up in a fork after many tests; a plain process decides instead.
+            return _plain_pytest(self.copy, tests, timeout, self.env)
         return reply["outcome"], reply["killer"]
 
     def close(self) -> None:
@@ -629,13 +641,16 @@ class Worker:
             self.process.wait()
 
 
-# What a worker imports before forking. Not everything the tests import: with pulumi_eks,
-# pulumiverse_grafana or pulumi_kubernetes.apiextensions imported before the fork, a mocked program
-# test (tests/test_deferred_outputs.py) hangs in the fork (found by bisecting the module list). The
+# What a worker imports before forking: the Python SDKs whose imports cost seconds. Not
+# helm_python: it loads a Go library whose runtime threads do not survive a fork (forked tests that
+# render the chart hang). Not pulumi_eks, pulumiverse_grafana or pulumi_kubernetes.apiextensions:
+# with them imported before the fork, a mocked program test (tests/test_deferred_outputs.py) hangs
+# in the fork (found by bisecting the module list). Not pulumi_aws: its lazily loaded subpackages,
+# imported one module at a time, lose attributes (`pulumi_aws.eks.AccessPolicyAssociation`). The
 # control run (the whole suite, unmutated, through a worker) proves the list harmless.
 PRELOAD = re.compile(
-    r"^(pulumi(\.|$)|pulumi_aws|pulumi_kubernetes(?!\.apiextensions)|pytest|_pytest|pluggy|grpc|google|"
-    r"kubernetes|helm_python|promql_parser|jsonschema|yaml)"
+    r"^(pulumi(\.|$)|pulumi_kubernetes(?!\.apiextensions)|pytest|_pytest|pluggy|grpc|google|"
+    r"kubernetes|promql_parser|jsonschema|yaml)"
 )
 
 
@@ -659,7 +674,10 @@ def serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         outcome, killer = _forked_pytest(copy, request["tests"], request["timeout"])
-        print(json.dumps({"outcome": outcome, "killer": killer}), flush=True)
+        suspect = outcome == "killed" and "SystemError: " in (copy / ".mutate-log").read_text(
+            errors="replace"
+        )
+        print(json.dumps({"outcome": outcome, "killer": killer, "suspect": suspect}), flush=True)
 
 
 _RUNNING: list[int] = []  # the fork serve() waits for, if any
@@ -699,8 +717,24 @@ def _forked_pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, s
             return "timeout", ""
         time.sleep(0.02)
     _RUNNING.clear()
-    code = os.waitstatus_to_exitcode(status)
-    output = log.read_text(errors="replace")
+    return _outcome(os.waitstatus_to_exitcode(status), log.read_text(errors="replace"), tests)
+
+
+def _plain_pytest(copy: Path, tests: list[str], timeout: float, env: dict[str, str]) -> tuple[str, str]:
+    """The tests in a new interpreter (no fork)."""
+    args = copy / ".mutate-args"
+    args.write_text("\n".join(tests) + "\n")
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
+    try:
+        result = subprocess.run(
+            [*command, f"@{args}"], cwd=copy, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+    return _outcome(result.returncode, result.stdout + result.stderr, tests)
+
+
+def _outcome(code: int, output: str, tests: list[str]) -> tuple[str, str]:
     if code == 0:
         return "survived", ""
     if code == 5:
