@@ -43,6 +43,7 @@ import ast
 import concurrent.futures
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import queue
@@ -573,19 +574,31 @@ class Selection:
         for test in self.seconds:
             self.file_tests[test.split("::")[0]].append(test)
 
-    def first(self, mutant: Mutant) -> list[str]:
+    def covering(self, mutant: Mutant) -> set[str]:
         covering = self.lines.get(mutant.path, {})
         if not mutant.in_function:
-            chosen = set(covering)  # module constants and class bodies: every test that uses the module
-        else:
-            span = set(range(mutant.line, mutant.end_line + 1))
-            chosen = {t for t, lines in covering.items() if lines & span}
-        return self.ordered(chosen)
+            return set(covering)  # module constants and class bodies: every test that uses the module
+        span = set(range(mutant.line, mutant.end_line + 1))
+        return {t for t, lines in covering.items() if lines & span}
 
-    def second(self, mutant: Mutant, done: list[str]) -> list[str]:
-        files = {t.split("::")[0] for t in self.lines.get(mutant.path, {})}
-        chosen = {t for f in files for t in self.file_tests[f]} - set(done)
-        return self.ordered(chosen)
+    def stages(self, mutant: Mutant, budget: float) -> list[list[str]]:
+        """The covering tests of the module's own test files; then the other covering tests, whole
+        files, the cheapest first, up to `budget` seconds of baseline time (0: all of them)."""
+        covering = self.covering(mutant)
+        stem = Path(mutant.path).stem
+        own = {t for t in covering if re.fullmatch(rf"tests/(\w+/)?test_{stem}(_\w+)?\.py", t.split("::")[0])}
+        others = self.ordered(covering - own)
+        if budget:
+            cheap: list[str] = []
+            spent = 0.0
+            for _file, tests in itertools.groupby(others, key=lambda t: t.split("::")[0]):
+                chunk = list(tests)
+                spent += sum(self.seconds[t] for t in chunk)
+                if cheap and spent > budget:
+                    break
+                cheap += chunk
+            others = cheap
+        return [stage for stage in (self.ordered(own), others) if stage]
 
     def ordered(self, tests: set[str]) -> list[str]:
         """Grouped by file (module-scoped fixtures, such as a chart render, are set up once), the files
@@ -743,22 +756,19 @@ def _outcome(code: int, output: str, tests: list[str]) -> tuple[str, str]:
     return "killed", failed.group(2) if failed else f"exit status {code}"
 
 
-def run_mutant(mutant: Mutant, worker: Worker, selection: Selection) -> Result:
+def run_mutant(mutant: Mutant, worker: Worker, selection: Selection, budget: float) -> Result:
     started = time.perf_counter()
     target = worker.copy / mutant.path
     original = target.read_text()
     try:
         target.write_text(mutant.source)
-        ran: list[str] = []
-        for stage in (selection.first(mutant), None):
-            tests = stage if stage is not None else selection.second(mutant, ran)
-            if not tests:
-                continue
+        ran = 0
+        for tests in selection.stages(mutant, budget):
             outcome, killer = worker.run(tests, selection.budget(tests))
-            ran += tests
+            ran += len(tests)
             if outcome != "survived":
-                return Result(mutant, outcome, len(ran), time.perf_counter() - started, killer)
-        return Result(mutant, "survived" if ran else "not covered", len(ran), time.perf_counter() - started)
+                return Result(mutant, outcome, ran, time.perf_counter() - started, killer)
+        return Result(mutant, "survived" if ran else "not covered", ran, time.perf_counter() - started)
     finally:
         target.write_text(original)
 
@@ -810,6 +820,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--json", type=Path, help="write every result here (JSON lines, as they finish)")
     parser.add_argument("--refresh", action="store_true", help="redo the baseline even if cached")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=20.0,
+        help="baseline seconds of covering tests from other test files per mutant; 0: all (default 20)",
+    )
+    parser.add_argument("--only", nargs="+", default=[], help="run only these mutant ids")
     parser.add_argument("--no-control", action="store_true", help="skip the unmutated run through a worker")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # a Worker's process
     args = parser.parse_args(argv)
@@ -821,6 +838,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"not in TARGETS: {unknown}")
     mutants = [m for module in modules for m in mutants_of(module)]
+    if args.only:
+        mutants = [m for m in mutants if m.id in args.only]
     if args.list:
         for mutant in mutants:
             print(mutant.describe())
@@ -852,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
         def work(mutant: Mutant) -> Result:
             worker = free.get()
             try:
-                return run_mutant(mutant, worker, selection)
+                return run_mutant(mutant, worker, selection, args.budget)
             finally:
                 free.put(worker)
 
