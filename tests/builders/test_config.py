@@ -319,7 +319,9 @@ def test_the_readme_documents_every_setting_and_no_other() -> None:
 
 
 def readme_row(key: str) -> str:
-    (row,) = [line for line in README.read_text().splitlines() if line.startswith(f"| `{key}` |")]
+    """The key's row of the README's "Configuration" table."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    (row,) = [line for line in section.splitlines() if line.startswith(f"| `{key}` |")]
     return row
 
 
@@ -533,3 +535,123 @@ def test_an_inference_queue_that_is_not_collected_is_refused():
 def test_inference_queue_is_an_eks_setting():
     with pytest.raises(ConfigError, match=r"inferenceQueue = .*only applies to platform eks"):
         parse_config(raw(inferenceQueue="inference_queue"), {TOKEN_KEY}, "local")
+
+
+# --- the documented defaults and a valid value of every setting (pinned against mutation) ----------
+
+
+def test_documented_defaults_of_the_local_platform():
+    """README "Configuration", default column, written out; a minimal stack file gets each of them."""
+    config = parse_config(raw(), {TOKEN_KEY}, "local")
+    for key, documented in [
+        ("namespace", "`llm-judge`"),
+        ("deploymentEnvironment", "the stack name"),
+        ("traceSampleRate", "`1.0`"),
+        ("collectorTokenLifetimeDays", "`90`"),
+        ("collectorTokenRotateBeforeDays", "`30`"),
+        ("appConfigMapName", "`appconfig`"),
+        ("appConfigKey", "`appconfig.json`"),
+        ("services", "the five services, ports 8000–8004, `/metrics`"),
+        ("features", "all `true`"),
+    ]:
+        assert documented in readme_row(key), key
+    assert (config.namespace, config.deployment_environment, config.trace_sample_rate) == (
+        "llm-judge",
+        "local",
+        1.0,
+    )
+    assert (config.collector_token.lifetime_days, config.collector_token.rotate_before_days) == (90, 30)
+    assert (config.app_config_map, config.app_config_key) == ("appconfig", "appconfig.json")
+    assert config.runbook_base_url == (
+        "https://github.com/llm-judge/llm-judge-observability/blob/main/docs/runbooks.md"
+    )
+    assert [(s.name, s.port, s.metrics_path) for s in config.services] == [
+        (f"{name}-service", 8000 + index, "/metrics")
+        for index, name in enumerate(("gateway", "redis", "persistence", "inference", "judge"))
+    ]
+    assert set(vars(config.features).values()) == {True}
+    assert config.kube_context == "kind-llm-judge" and config.eks is None
+
+
+def test_documented_defaults_of_the_eks_platform():
+    config = parse_config(eks_raw(), {TOKEN_KEY}, "eks")
+    for key, documented in [
+        ("kubernetesVersion", "`1.33`"),
+        ("nodeGroup", "`t3.large`, 2/2/4"),
+        ("sqsQueues", '`["inference_queue"]`'),
+        ("inferenceQueue", "`inference_queue`"),
+    ]:
+        assert documented in readme_row(key), key
+    assert config.eks is not None
+    assert config.eks.kubernetes_version == "1.33"
+    assert config.eks.node_group == NodeGroup(("t3.large",), 2, 2, 4)
+    assert (config.eks.sqs_queues, config.eks.inference_queue) == (("inference_queue",), "inference_queue")
+    assert (config.eks.vpc_id, config.eks.subnet_ids, config.eks.secrets_kms_key_arn) == (None, (), None)
+    assert (config.eks.cluster_admin_principals, config.eks.cluster_preview_role_arn) == ((), None)
+    assert (config.eks.existing_cluster_name, config.kube_context) == (None, None)
+    assert config.deployment_environment == "eks"
+
+
+def test_a_valid_value_of_every_local_setting_reaches_the_config():
+    config = parse_config(
+        raw(
+            namespace="judge-prod",
+            deploymentEnvironment="prod.eu-1_a",
+            traceSampleRate="0.5",
+            runbookBaseUrl="https://wiki.example.com/runbooks/llm-judge",
+            appConfigMapName="llm-judge.app-config",
+            appConfigKey="app_config-v2.json",
+            alertEmailAddresses='["oncall@llm-judge.dev", "sre.team+alerts@example.co.uk"]',
+        ),
+        {TOKEN_KEY},
+        "local",
+    )
+    assert (config.namespace, config.deployment_environment, config.trace_sample_rate) == (
+        "judge-prod",
+        "prod.eu-1_a",
+        0.5,
+    )
+    assert config.runbook_base_url == "https://wiki.example.com/runbooks/llm-judge"
+    assert (config.app_config_map, config.app_config_key) == ("llm-judge.app-config", "app_config-v2.json")
+    assert config.alert_email_addresses == ("oncall@llm-judge.dev", "sre.team+alerts@example.co.uk")
+
+
+def test_a_valid_value_of_every_eks_setting_reaches_the_config():
+    kms = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    admins = ["arn:aws:iam::111122223333:role/platform-admin", "arn:aws:iam::111122223333:user/ops/alice"]
+    config = parse_config(
+        eks_raw(
+            awsRegion="us-gov-west-1",
+            externalSecretsChartVersion="0.10.4",
+            kubernetesVersion="1.32",
+            vpcId="vpc-0123456789abcdef0",
+            subnetIds='["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]',
+            secretsManagerKmsKeyArn=kms,
+            sqsQueues='["jobs.fifo", "judge_queue"]',
+            inferenceQueue="jobs.fifo",
+            clusterAdminPrincipals=json.dumps(admins),
+            clusterPreviewRoleArn="arn:aws:iam::111122223333:role/preview/pulumi-preview",
+        ),
+        {TOKEN_KEY},
+        "eks",
+    )
+    eks = config.eks
+    assert eks is not None
+    assert (eks.region, eks.external_secrets_chart_version, eks.kubernetes_version) == (
+        "us-gov-west-1",
+        "0.10.4",
+        "1.32",
+    )
+    assert (eks.vpc_id, eks.subnet_ids) == (
+        "vpc-0123456789abcdef0",
+        ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+    )
+    assert (eks.secrets_kms_key_arn, eks.sqs_queues, eks.inference_queue) == (
+        kms,
+        ("jobs.fifo", "judge_queue"),
+        "jobs.fifo",
+    )
+    assert eks.cluster_admin_principals == tuple(admins)
+    assert eks.cluster_preview_role_arn == "arn:aws:iam::111122223333:role/preview/pulumi-preview"
+    existing = parse_config(eks_raw(existingClusterName="Shared_Prod-1"), {TOKEN_KEY}, "eks").eks
+    assert existing is not None and existing.existing_cluster_name == "Shared_Prod-1"
