@@ -551,7 +551,7 @@ def test_documented_defaults_of_the_local_platform():
         ("collectorTokenRotateBeforeDays", "`30`"),
         ("appConfigMapName", "`appconfig`"),
         ("appConfigKey", "`appconfig.json`"),
-        ("services", "the five services, ports 8000–8004, `/metrics`"),
+        ("services", f"the five services, ports 8000{EN_DASH}8004, `/metrics`"),
         ("features", "all `true`"),
     ]:
         assert documented in readme_row(key), key
@@ -655,3 +655,37 @@ def test_a_valid_value_of_every_eks_setting_reaches_the_config():
     assert eks.cluster_preview_role_arn == "arn:aws:iam::111122223333:role/preview/pulumi-preview"
     existing = parse_config(eks_raw(existingClusterName="Shared_Prod-1"), {TOKEN_KEY}, "eks").eks
     assert existing is not None and existing.existing_cluster_name == "Shared_Prod-1"
+
+
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [("4.4.0", True), ("4.5.1", True), ("4.0.12", True), ("5.4.0", False), ("3.4.4", False), ("4.4", False)],
+)
+def test_chart_version_is_judged_by_its_major(version, ok):
+    given = raw(k8sMonitoringChartVersion=version)
+    if ok:
+        assert parse_config(given, {TOKEN_KEY}, "local").chart_version == version
+    else:
+        with pytest.raises(ConfigError, match="k8sMonitoringChartVersion = "):
+            parse_config(given, {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize(
+    ("context", "ok"),
+    [
+        ("kind-llm-judge", True),
+        ("my cluster!", True),  # inner spaces and punctuation are a context name's business
+        ("arn:aws:eks:eu-west-1:111122223333:cluster/x", True),
+        ("ctx\x1f", False),  # control characters (below 32) ...
+        ("ctx\x7f", False),  # ... and DEL
+        ("ctx\t", False),
+        (" ctx", False),
+    ],
+)
+def test_kube_context_is_free_text_without_control_characters(context, ok):
+    given = raw(kubeContext=context)
+    if ok:
+        assert parse_config(given, {TOKEN_KEY}, "local").kube_context == context
+    else:
+        with pytest.raises(ConfigError, match="kubeContext = "):
+            parse_config(given, {TOKEN_KEY}, "local")
