@@ -689,3 +689,27 @@ def test_kube_context_is_free_text_without_control_characters(context, ok):
     else:
         with pytest.raises(ConfigError, match="kubeContext = "):
             parse_config(given, {TOKEN_KEY}, "local")
+
+
+def test_email_addresses_hold_at_their_length_limits():
+    # RFC 5321 section 4.5.3.1: a local part of at most 64 octets, a path of 256 with its angle
+    # brackets, so an address of at most 254.
+    host = ".".join(["a" * 63, "b" * 63, "c" * 61, "dev"])  # 63+1+63+1+61+1+3 = 193 characters
+
+    def address(local: int, domain: str = "example.com") -> str:
+        return "l" * local + "@" + domain
+
+    longest = address(60, host)
+    assert len(longest) == 254
+    for ok in (address(64), longest):
+        config = parse_config(raw(alertEmailAddresses=json.dumps([ok])), {TOKEN_KEY}, "local")
+        assert config.alert_email_addresses == (ok,)
+    for refused in (address(65), address(61, host)):
+        with pytest.raises(ConfigError, match="alertEmailAddresses = "):
+            parse_config(raw(alertEmailAddresses=json.dumps([refused])), {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize("url", ["https://wiki.example.com/{runbooks", "https://wiki.example.com/runbooks}"])
+def test_a_single_brace_in_the_runbook_url_is_refused(url):
+    with pytest.raises(ConfigError, match="runbookBaseUrl = "):
+        parse_config(raw(runbookBaseUrl=url), {TOKEN_KEY}, "local")
