@@ -11,7 +11,6 @@ import pytest
 from builders import cloudwatch
 from builders.config import (
     PROJECT,
-    SETTINGS,
     ConfigError,
     NodeGroup,
     TokenPolicy,
@@ -172,16 +171,6 @@ def test_unknown_keys_list_every_known_setting():
         parse_config(raw(sampleRate="1"), {TOKEN_KEY}, "local")
     for key in known_keys():
         assert key in str(raised.value)
-
-
-@pytest.mark.parametrize(
-    "setting", [s for s in SETTINGS if s.required and s.platform in (None, "local")], ids=lambda s: s.key
-)
-def test_each_required_setting_is_required(setting):
-    given = raw()
-    given.pop(f"{PROJECT}:{setting.key}", None)
-    with pytest.raises(ConfigError, match=f"{setting.key} is not set"):
-        parse_config(given, {TOKEN_KEY}, "local")
 
 
 # --- alert destinations -----------------------------------------------------------------------
@@ -713,3 +702,26 @@ def test_email_addresses_hold_at_their_length_limits():
 def test_a_single_brace_in_the_runbook_url_is_refused(url):
     with pytest.raises(ConfigError, match="runbookBaseUrl = "):
         parse_config(raw(runbookBaseUrl=url), {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize(
+    ("platform", "key"),
+    [
+        ("local", "clusterName"),
+        ("local", "grafanaCloudStackSlug"),
+        ("local", "k8sMonitoringChartVersion"),
+        ("local", "kubeContext"),
+        ("local", "grafanaCloudApiToken"),
+        ("eks", "awsRegion"),
+        ("eks", "externalSecretsChartVersion"),
+    ],
+)
+def test_each_required_setting_missing_is_one_message_naming_it(platform, key):
+    """README "Configuration": the rows marked required (and the required secret)."""
+    given = raw() if platform == "local" else eks_raw()
+    del given[f"{PROJECT}:{key}"]
+    with pytest.raises(ConfigError) as raised:
+        parse_config(given, {TOKEN_KEY}, platform)
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1
+    assert f"{PROJECT}:{key} is not set: it is required" in message
