@@ -725,3 +725,48 @@ def test_each_required_setting_missing_is_one_message_naming_it(platform, key):
     message = str(raised.value)
     assert message.count("\n  - ") == 1
     assert f"{PROJECT}:{key} is not set: it is required" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("awsRegion", "eu-west-1"),
+        ("externalSecretsChartVersion", "2.10.0"),
+        ("existingClusterName", "shared-prod"),
+        ("kubernetesVersion", "1.33"),
+        ("vpcId", "vpc-0123456789abcdef0"),
+        ("subnetIds", '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]'),
+        ("nodeGroup", '{"minSize": 1}'),
+        ("sqsQueues", '["inference_queue"]'),
+        ("inferenceQueue", "inference_queue"),
+        (
+            "secretsManagerKmsKeyArn",
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        ("clusterAdminPrincipals", '["arn:aws:iam::111122223333:role/admin"]'),
+        ("clusterPreviewRoleArn", "arn:aws:iam::111122223333:role/preview"),
+    ],
+)
+def test_an_eks_setting_on_the_local_platform_is_refused(key, value):
+    """README "Configuration": the rows of platform eks; on a local stack nothing would read them."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(**{key: value}), {TOKEN_KEY}, "local")
+    assert f"{PROJECT}:{key} = " in str(raised.value)
+    assert "only applies to platform eks, and this stack is platform local; remove it" in str(raised.value)
+
+
+def test_services_take_name_port_metrics_path_and_container():
+    services = [
+        {"name": "gateway-service", "port": 8000, "metricsPath": "/internal/metrics", "container": "app"},
+        {"name": "worker", "port": 9000, "metricsPath": None},
+    ]
+    config = parse_config(
+        raw(services=json.dumps(services), serviceRoles=json.dumps(ROLES)), {TOKEN_KEY}, "local"
+    )
+    assert [(s.name, s.port, s.metrics_path, s.container) for s in config.services] == [
+        ("gateway-service", 8000, "/internal/metrics", "app"),
+        ("worker", 9000, None, "worker"),  # the container defaults to the service name
+    ]
+
+
+ROLES = {"gateway": "gateway-service", "inference": "worker", "redis": "worker"}
