@@ -770,3 +770,25 @@ def test_services_take_name_port_metrics_path_and_container():
 
 
 ROLES = {"gateway": "gateway-service", "inference": "worker", "redis": "worker"}
+
+
+@pytest.mark.parametrize(
+    ("services", "culprit"),
+    [
+        ('{"name": "gateway-service"}', "services = "),  # not a list
+        ("[]", "services = "),
+        ('["gateway-service"]', "services = "),  # entries are objects
+        ("not json", "services = "),
+        ('[{"name": "a", "port": 1, "image": "x"}]', "services[0] = "),  # unknown field
+        ('[{"port": 8000}]', "services[0] = "),
+        ('[{"name": "a"}]', "services[0] = "),
+        ('[{"name": "a", "port": 0}]', "services[0] = "),
+        ('[{"name": "a", "port": 1}, {"name": "a", "port": 2}]', "services: service 'a' is listed twice"),
+    ],
+)
+def test_bad_service_lists_are_one_message_naming_the_entry(services, culprit):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(services=services), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f"{PROJECT}:{culprit}" in message
