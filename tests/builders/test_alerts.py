@@ -385,6 +385,9 @@ def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, token
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
+        ({"sqs_queues": ["bad queue"], "inference_queue": "bad queue"}, "SQS queue name 'bad queue' is invalid"),
+        ({"sqs_queues": "inference_queue"}, "sqs_queues 'inference_queue' must be a list"),
+        ({"features": {"alerting": True}}, "must be FeatureToggles"),
         ({"earliest_token_expiry_epoch": 0}, "0"),
         ({"earliest_token_expiry_epoch": True}, "True"),
         ({"runbook_base_url": "docs/runbooks.md"}, "'docs/runbooks.md'"),
@@ -406,6 +409,34 @@ def test_rule_rejects_invalid_fields() -> None:
         dataclasses.replace(rule, comparison="ge")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="severity"):
         dataclasses.replace(rule, labels={"severity": "critical"})
+    for pending in ("5 minutes", "5", "m5", "-5m"):
+        with pytest.raises(ValueError, match="for_"):
+            dataclasses.replace(rule, for_=pending)
+    assert dataclasses.replace(rule, for_="1h30m").for_ == "1h30m"
+
+
+# Which group each rule is evaluated in (README: rule groups services, pipeline, queues on eks).
+EXPECTED_GROUP = {
+    **{f"HighErrorRate {s}": "llm-judge-services" for s in SERVICE_NAMES},
+    **{f"HighLatency {s}": "llm-judge-services" for s in SERVICE_NAMES},
+    "InferenceQueueBacklog": "llm-judge-queues",
+    **{
+        title: "llm-judge-pipeline"
+        for title in (
+            "AlloyCollectorNotReady",
+            "AlloyRemoteWriteFailing",
+            "TelemetryPipelineSilent",
+            "PodCrashLooping",
+            "CollectorTokenExpiring",
+        )
+    },
+}
+
+
+def test_every_rule_is_in_its_group(spec: AlertSpec) -> None:
+    assert {r.title: r.group for r in alert_catalog(spec)} == {
+        t: g for t, g in EXPECTED_GROUP.items() if spec.sqs_queues or t != "InferenceQueueBacklog"
+    }
 
 
 # --- Grafana query model --------------------------------------------------------------------
