@@ -585,8 +585,10 @@ class Selection:
         """The covering tests of the module's own test files; then the other covering tests, whole
         files, the cheapest first, up to `budget` seconds of baseline time (0: all of them)."""
         covering = self.covering(mutant)
-        stem = Path(mutant.path).stem
-        own = {t for t in covering if re.fullmatch(rf"tests/(\w+/)?test_{stem}(_\w+)?\.py", t.split("::")[0])}
+        # tests/<dir>/test_<module>*.py, singular too (builders/alerts.py: test_alert_scenarios.py)
+        stem = Path(mutant.path).stem.removesuffix("s")
+        pattern = re.compile(rf"tests/(\w+/)?test_{stem}s?(_\w+)?\.py")
+        own = {t for t in covering if pattern.fullmatch(t.split("::")[0])}
         others = self.ordered(covering - own)
         if budget:
             cheap: list[str] = []

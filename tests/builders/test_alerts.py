@@ -385,7 +385,7 @@ def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, token
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
-        ({"sqs_queues": ["bad queue"], "inference_queue": "bad queue"}, "SQS queue name 'bad queue' is invalid"),
+        ({"sqs_queues": ["bad queue"], "inference_queue": "bad queue"}, "name 'bad queue' is invalid"),
         ({"sqs_queues": "inference_queue"}, "sqs_queues 'inference_queue' must be a list"),
         ({"features": {"alerting": True}}, "must be FeatureToggles"),
         ({"earliest_token_expiry_epoch": 0}, "0"),
