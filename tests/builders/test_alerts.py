@@ -447,30 +447,56 @@ def _rule() -> AlertRule:
 
 
 def test_rule_data_is_query_reduce_threshold() -> None:
+    """The whole model, written out from Grafana's provisioning API (AlertQuery: refId, queryType,
+    relativeTimeRange, datasourceUid, model; server-side expressions under the `__expr__` uid)."""
     rule = _rule()
-    data = grafana_rule_data(rule, DS_UID)
-    assert [d["refId"] for d in data] == ["A", "B", "C"]
     assert CONDITION_REF_ID == "C"
-    for stage in data:
-        assert stage["model"]["refId"] == stage["refId"]
-        assert set(stage) == {"refId", "queryType", "relativeTimeRange", "datasourceUid", "model"}
-
-    query, reduce, threshold = data
-    assert query["datasourceUid"] == DS_UID
-    assert query["relativeTimeRange"] == {"from": 600, "to": 0}
-    assert query["model"]["expr"] == rule.expr
-    assert query["model"]["datasource"] == {"type": "prometheus", "uid": DS_UID}
-
-    for expression in (reduce, threshold):
-        assert expression["datasourceUid"] == EXPRESSION_DATASOURCE_UID == "__expr__"
-        assert expression["model"]["datasource"]["uid"] == "__expr__"
-    assert (reduce["model"]["type"], reduce["model"]["expression"], reduce["model"]["reducer"]) == (
-        "reduce",
-        "A",
-        "last",
-    )
-    assert (threshold["model"]["type"], threshold["model"]["expression"]) == ("threshold", "B")
-    assert threshold["model"]["conditions"] == [{"evaluator": {"type": "lt", "params": [1_209_600.0]}}]
+    expressions = {"type": "__expr__", "uid": "__expr__"}
+    assert grafana_rule_data(rule, DS_UID) == [
+        {
+            "refId": "A",
+            "queryType": "",
+            "relativeTimeRange": {"from": 600, "to": 0},  # ten minutes: the longest rate window
+            "datasourceUid": DS_UID,
+            "model": {
+                "refId": "A",
+                "datasource": {"type": "prometheus", "uid": DS_UID},
+                "expr": rule.expr,
+                "editorMode": "code",
+                "instant": True,
+                "range": False,
+                "intervalMs": 1000,
+                "maxDataPoints": 43200,
+            },
+        },
+        {
+            "refId": "B",
+            "queryType": "",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": "__expr__",
+            "model": {
+                "refId": "B",
+                "datasource": expressions,
+                "type": "reduce",
+                "expression": "A",
+                "reducer": "last",
+            },
+        },
+        {
+            "refId": "C",
+            "queryType": "",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": "__expr__",
+            "model": {
+                "refId": "C",
+                "datasource": expressions,
+                "type": "threshold",
+                "expression": "B",
+                "conditions": [{"evaluator": {"type": "lt", "params": [1_209_600.0]}}],
+            },
+        },
+    ]
+    assert EXPRESSION_DATASOURCE_UID == "__expr__"
 
 
 def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
