@@ -576,19 +576,29 @@ class Selection:
 
     def covering(self, mutant: Mutant) -> set[str]:
         covering = self.lines.get(mutant.path, {})
-        if not mutant.in_function:
-            return set(covering)  # module constants and class bodies: every test that uses the module
         span = set(range(mutant.line, mutant.end_line + 1))
-        return {t for t, lines in covering.items() if lines & span}
+        tests = {t for t, lines in covering.items() if lines & span}
+        if mutant.in_function and tests:
+            return tests
+        # Module constants and class bodies, and functions that run only at import (building a
+        # module constant, outside any test's trace): every test that uses the module.
+        return set(covering)
 
     def stages(self, mutant: Mutant, budget: float) -> list[list[str]]:
-        """The covering tests of the module's own test files; then the other covering tests, whole
-        files, the cheapest first, up to `budget` seconds of baseline time (0: all of them)."""
+        """The module's own covering tests; then the other covering tests, whole files, the cheapest
+        first, up to `budget` seconds of baseline time (0: all of them)."""
         covering = self.covering(mutant)
-        # tests/<dir>/test_<module>*.py, singular too (builders/alerts.py: test_alert_scenarios.py)
+        # The module's own tests: those of its directory's mirror (tests/builders/, tests/components/;
+        # tests/*.py for platforms.py) and tests/**/test_<module>*.py (singular too: builders/alerts.py
+        # has test_alert_scenarios.py).
         stem = Path(mutant.path).stem.removesuffix("s")
         pattern = re.compile(rf"tests/(\w+/)?test_{stem}s?(_\w+)?\.py")
-        own = {t for t in covering if pattern.fullmatch(t.split("::")[0])}
+        mirror = str(Path("tests") / Path(mutant.path).parent)
+        own = {
+            t
+            for t in covering
+            if pattern.fullmatch(t.split("::")[0]) or str(Path(t.split("::")[0]).parent) == mirror
+        }
         others = self.ordered(covering - own)
         if budget:
             cheap: list[str] = []
