@@ -297,6 +297,24 @@ def test_plan_collector_resources() -> None:
         }
 
 
+def test_every_other_containers_requests_and_limits() -> None:
+    """Requests and limits of every container the release adds besides the collectors, written out
+    (sized for a small cluster; the requests sum to the README's per-node budget)."""
+    values = build_values(make_spec())
+
+    def res(rc: str, rm: str, lc: str, lm: str) -> dict[str, dict[str, str]]:
+        return {"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}
+
+    for name in ("alloy-metrics", "alloy-logs", "alloy-receiver", "alloy-singleton"):
+        assert values["collectors"][name]["configReloader"]["resources"] == res("10m", "32Mi", "50m", "64Mi")
+    assert values["alloy-operator"]["resources"] == res("10m", "64Mi", "200m", "256Mi")
+    assert values["alloy-operator"]["waitForAlloyRemoval"]["resources"] == res("10m", "32Mi", "100m", "64Mi")
+    services = values["telemetryServices"]
+    assert services["kube-state-metrics"]["resources"] == res("10m", "64Mi", "100m", "256Mi")
+    assert services["node-exporter"]["resources"] == res("10m", "32Mi", "100m", "64Mi")
+    assert services["opencost"]["opencost"]["exporter"]["resources"] == res("10m", "64Mi", "200m", "512Mi")
+
+
 def test_eks_profile() -> None:
     values = build_values(make_spec("eks"))
     collectors = values["collectors"]
