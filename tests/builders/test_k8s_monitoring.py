@@ -511,3 +511,13 @@ def test_a_rotated_opencost_token_rolls_the_opencost_pod() -> None:
     first, rotated = opencost("2026-04-01T00:00:00Z"), opencost("2026-06-30T00:00:00Z")
     assert first["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-04-01T00:00:00Z"}
     assert rotated["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-06-30T00:00:00Z"}
+
+
+def test_node_exporter_mounts_the_host_root_privately_on_local_only() -> None:
+    # Docker Desktop and k3d refuse HostToContainer propagation of / (prometheus-community/helm-charts
+    # #467, #1726); an empty value drops the field from the DaemonSet (prometheus-node-exporter 4.56.1
+    # templates/daemonset.yaml). EKS keeps the chart's default.
+    local = build_values(make_spec("local"))["telemetryServices"]["node-exporter"]
+    assert local["hostRootFsMount"] == {"enabled": True, "mountPropagation": ""}
+    eks = build_values(make_spec("eks"))["telemetryServices"]["node-exporter"]
+    assert "hostRootFsMount" not in eks
