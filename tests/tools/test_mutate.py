@@ -87,3 +87,6 @@ def test_every_target_exists_and_is_not_a_test() -> None:
     for target in mutate.TARGETS:
         assert (mutate.ROOT / target).is_file(), target
         assert target.split("/")[0] in ("builders", "components", "platforms.py")
+    for target, tests in mutate.ALSO_OWN.items():
+        assert target in mutate.TARGETS
+        assert all((mutate.ROOT / test).is_file() for test in tests), tests
