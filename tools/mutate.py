@@ -596,8 +596,21 @@ class Selection:
         if mutant.in_function and tests:
             return tests
         # Module constants and class bodies, and functions that run only at import (building a
-        # module constant, outside any test's trace): every test that uses the module.
-        return set(covering)
+        # module constant, outside any test's trace): every test that uses the module, and every
+        # test of a file that imports it (a dataclass's defaults run in its generated __init__,
+        # which is no line of the module).
+        return set(covering) | self.importing(mutant.path)
+
+    def importing(self, path: str) -> set[str]:
+        dotted = path.removesuffix(".py").replace("/", ".")
+        package, _, name = dotted.rpartition(".")
+        imports = re.compile(rf"\b{re.escape(dotted)}\b|from {re.escape(package)} import .*\b{name}\b")
+        found = set()
+        for file, tests in self.file_tests.items():
+            source = ROOT / file
+            if source.is_file() and imports.search(source.read_text()):
+                found.update(tests)
+        return found
 
     def stages(self, mutant: Mutant, budget: float) -> list[list[str]]:
         """The module's own covering tests; then the other covering tests, whole files, the cheapest
