@@ -521,3 +521,13 @@ def test_node_exporter_mounts_the_host_root_privately_on_local_only() -> None:
     assert local["hostRootFsMount"] == {"enabled": True, "mountPropagation": ""}
     eks = build_values(make_spec("eks"))["telemetryServices"]["node-exporter"]
     assert "hostRootFsMount" not in eks
+
+
+def test_autodiscovery_watches_the_prometheus_io_annotations() -> None:
+    # The conventional names service teams already use (README "For the service teams"); the same
+    # names AppInstrumentation writes.
+    assert (scrape_annotations.SCRAPE, scrape_annotations.PORT, scrape_annotations.PATH) == (
+        "prometheus.io/scrape",
+        "prometheus.io/port",
+        "prometheus.io/path",
+    )
