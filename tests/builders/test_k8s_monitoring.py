@@ -524,7 +524,7 @@ def test_node_exporter_mounts_the_host_root_privately_on_local_only() -> None:
 
 
 def test_autodiscovery_watches_the_prometheus_io_annotations() -> None:
-    # The conventional names service teams already use (README "For the service teams"); the same
+    # The conventional names service teams already use (docs/service-teams.md); the same
     # names AppInstrumentation writes.
     assert (scrape_annotations.SCRAPE, scrape_annotations.PORT, scrape_annotations.PATH) == (
         "prometheus.io/scrape",
