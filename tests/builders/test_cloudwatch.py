@@ -235,3 +235,11 @@ def test_module_stays_pure() -> None:
 def test_receiver_agrees_with_the_values_builder_if_it_names_one() -> None:
     # builders.k8s_monitoring may define its own constant; both must name the same component.
     assert getattr(k8s_monitoring, "METRICS_RECEIVER", METRICS_RECEIVER) == METRICS_RECEIVER
+
+
+def test_statistics_period_and_scrape_interval_are_the_documented_ones() -> None:
+    # A 5-minute CloudWatch period always holds a datapoint (SQS metrics arrive late); a 2-minute
+    # scrape halves the paid GetMetricStatistics calls of Alloy's 1m default.
+    text = alloy_config("us-east-1", ["q"], "prometheus.relabel.custom.receiver")
+    assert text.count('period     = "5m"') == len(cloudwatch.SQS_METRICS)
+    assert 'scrape_interval = "2m"' in text
