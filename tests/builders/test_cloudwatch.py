@@ -243,3 +243,16 @@ def test_statistics_period_and_scrape_interval_are_the_documented_ones() -> None
     text = alloy_config("us-east-1", ["q"], "prometheus.relabel.custom.receiver")
     assert text.count('period     = "5m"') == len(cloudwatch.SQS_METRICS)
     assert 'scrape_interval = "2m"' in text
+
+
+def test_the_collected_sqs_metrics_and_statistics_are_the_documented_ones() -> None:
+    # AWS's recommended statistic per SQS metric (Maximum for the approximate gauges, Sum for the
+    # counters): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+    assert [(m.name, m.statistics) for m in cloudwatch.SQS_METRICS] == [
+        ("ApproximateNumberOfMessagesVisible", ("Maximum",)),
+        ("ApproximateAgeOfOldestMessage", ("Maximum",)),
+        ("ApproximateNumberOfMessagesNotVisible", ("Maximum",)),
+        ("NumberOfMessagesSent", ("Sum",)),
+        ("NumberOfMessagesReceived", ("Sum",)),
+        ("NumberOfMessagesDeleted", ("Sum",)),
+    ]
