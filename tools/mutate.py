@@ -613,8 +613,8 @@ class Selection:
         return found
 
     def stages(self, mutant: Mutant, budget: float) -> list[list[str]]:
-        """The module's own covering tests; then the other covering tests, whole files, the cheapest
-        first, up to `budget` seconds of baseline time (0: all of them)."""
+        """Every test of the module's own test files that cover it; then the other covering tests,
+        whole files, the cheapest first, up to `budget` seconds of baseline time (0: all of them)."""
         covering = self.covering(mutant)
         # The module's own tests: those of its directory's mirror (tests/builders/, tests/components/;
         # tests/*.py for platforms.py) and tests/**/test_<module>*.py (singular too: builders/alerts.py
@@ -623,13 +623,14 @@ class Selection:
         pattern = re.compile(rf"tests/(\w+/)?test_{stem}s?(_\w+)?\.py")
         mirror = str(Path("tests") / Path(mutant.path).parent)
         also = ALSO_OWN.get(mutant.path, ())
-        own = {
-            t
-            for t in covering
-            if pattern.fullmatch(t.split("::")[0])
-            or str(Path(t.split("::")[0]).parent) == mirror
-            or t.split("::")[0] in also
-        }
+
+        def is_own(file: str) -> bool:
+            return bool(pattern.fullmatch(file)) or str(Path(file).parent) == mirror or file in also
+
+        # Whole files: a test that uses a value computed (and cached) by an earlier test of its file
+        # executes none of the mutated lines itself.
+        own_files = {t.split("::")[0] for t in covering if is_own(t.split("::")[0])}
+        own = {t for file in own_files for t in self.file_tests[file]}
         others = self.ordered(covering - own)
         if budget:
             cheap: list[str] = []
