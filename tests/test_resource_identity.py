@@ -15,6 +15,7 @@ import pulumi
 import pytest
 
 import components
+from builders.config import PROJECT
 from tools.program import run_to_completion, stack_file_config
 
 TOP_LEVEL_NON_COMPONENTS = ("pulumi:providers:", "pulumi-python:dynamic/llmjudge:ClusterPreflight")
@@ -33,9 +34,21 @@ def _component_classes() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("stack", ["local", "eks"])
-def test_every_resource_sits_in_its_component_named_after_it(stack: str) -> None:
-    registrations = run_to_completion(stack, *stack_file_config(stack)).monitor.registrations
+def _config(stack: str, destinations: bool) -> tuple[dict[str, str], list[str]]:
+    config, secret_keys = stack_file_config(stack)
+    if destinations:  # every contact point: Slack and PagerDuty besides the email list
+        for key, value in (
+            ("slackWebhookUrl", "https://hooks.example/T/B/x"),
+            ("pagerdutyIntegrationKey", "k"),
+        ):
+            config[f"{PROJECT}:{key}"] = value
+            secret_keys = [*secret_keys, f"{PROJECT}:{key}"]
+    return config, secret_keys
+
+
+@pytest.mark.parametrize(("stack", "destinations"), [("local", False), ("eks", False), ("local", True)])
+def test_every_resource_sits_in_its_component_named_after_it(stack: str, destinations: bool) -> None:
+    registrations = run_to_completion(stack, *_config(stack, destinations)).monitor.registrations
     by_urn = {r.urn: r for r in registrations}
     classes = _component_classes()
     declared = [r for r in registrations if r.type.startswith("llmjudge:")]
@@ -52,3 +65,5 @@ def test_every_resource_sits_in_its_component_named_after_it(stack: str) -> None
         assert parent.type.startswith("llmjudge:observability:"), (resource.type, resource.name)
         assert resource.name.startswith(parent.name), (resource.name, parent.name)
     assert children > len(declared)
+    contact_points = [r for r in registrations if r.type == "grafana:alerting/contactPoint:ContactPoint"]
+    assert len(contact_points) == (3 if destinations else 1)

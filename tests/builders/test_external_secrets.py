@@ -150,3 +150,16 @@ def test_existing_cluster_kubeconfig_is_the_documented_exec_form() -> None:
             }
         ],
     }
+
+
+def test_the_external_secret_is_written_out() -> None:
+    # ESO ExternalSecret v1: the target Secret is created and owned by the ExternalSecret.
+    assert external_secret_spec("c/grafana-cloud-credentials", ["A", "B"]) == {
+        "refreshInterval": "15m",
+        "secretStoreRef": {"kind": "SecretStore", "name": "aws-secrets-manager"},
+        "target": {"name": "grafana-cloud-credentials", "creationPolicy": "Owner"},
+        "data": [
+            {"secretKey": "A", "remoteRef": {"key": "c/grafana-cloud-credentials", "property": "A"}},
+            {"secretKey": "B", "remoteRef": {"key": "c/grafana-cloud-credentials", "property": "B"}},
+        ],
+    }

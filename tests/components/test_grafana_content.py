@@ -10,7 +10,7 @@ from pulumi.runtime import settings
 
 from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_platform
-from tests.builders.test_alerts import EXPECTED_CONDITION, EXPECTED_IDENTITY
+from tests.builders.test_alerts import EXPECTED_CONDITION, EXPECTED_IDENTITY, documented_uid
 from tests.support import DELETE, by_type, config_for, named, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
@@ -293,6 +293,8 @@ def test_every_rule_reaches_grafana_with_its_documented_condition(stack: str):
             if title not in got:
                 continue
             rule = got[title]
+            key = EXPECTED_IDENTITY[title][0]
+            assert rule["uid"] == documented_uid(key, CLUSTER if stack == "local" else "llm-judge-eks-prod")
             assert (rule["for"], rule["noDataState"], rule["execErrState"]) == (pending, no_data, exec_err)
             assert rule["labels"]["severity"] == EXPECTED_IDENTITY[title][1]["severity"], title
             assert rule["condition"] == "C", title
