@@ -517,3 +517,8 @@ def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
 def test_rule_data_rejects_a_bad_datasource_uid() -> None:
     with pytest.raises(ValueError, match="'not a uid'"):
         grafana_rule_data(_rule(), "not a uid")
+
+
+def test_backlog_description_names_the_queue_by_its_label() -> None:
+    rule = next(r for r in alert_catalog(make_spec(QUEUES)) if r.title == "InferenceQueueBacklog")
+    assert rule.description.startswith("{{ $labels.dimension_QueueName }} holds {{ $values.B.Value }}")
