@@ -180,3 +180,13 @@ def test_a_held_object_is_created_through_an_upserting_provider_or_imported_only
     with pytest.raises(ObjectNotFoundError):
         held.clear()
         declare("imported-missing", import_id=f"{NS}/s")
+
+
+def test_a_dashboard_uid_another_stack_holds_fails_the_create_instead_of_being_taken_over():
+    # A stack file copied with the same clusterName: its dashboards' uids are taken in the shared Grafana.
+    cluster = users_cluster()
+    held = ("grafana:oss/dashboard:Dashboard", "llm-judge-overview-llm-judge-local")
+    cluster[held] = {"configJson": '{"uid": "llm-judge-overview-llm-judge-local"}', "title": "theirs"}
+    with pytest.raises(Exception, match="llm-judge-overview-llm-judge-local.*already exists"):
+        run_against(cluster)
+    assert cluster[held]["title"] == "theirs"

@@ -249,7 +249,8 @@ def redact(value: Any) -> Any:
 # --- the cluster as the Kubernetes provider sees it ---------------------------------------
 # `existing` models the cluster: (type, id) -> the object, id "namespace/name" ("name" for a
 # cluster-scoped kind). A Helm release is what Helm keeps in the cluster: its storage Secrets
-# (`helm_release_secret`). None: synth's default, where every read finds a placeholder object and
+# (`helm_release_secret`). The stack's Grafana dashboards sit in the same map, id their uid. None:
+# synth's default, where every read finds a placeholder object and
 # every create succeeds.
 PLACEHOLDER_APP_CONFIG = '{"_placeholder": "offline synth: the services\' existing app config"}'
 READABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap")
@@ -257,6 +258,8 @@ NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 PREFLIGHT_TYPE = "pulumi-python:dynamic/llmjudge:ClusterPreflight"
+# The stack's Grafana, in the same model: dashboards by uid.
+DASHBOARD_TYPE = "grafana:oss/dashboard:Dashboard"
 CLUSTER_SCOPED_KINDS = ("Namespace", "ClusterSecretStore", "ClusterRole", "ClusterRoleBinding")
 Cluster = dict[tuple[str, str], dict[str, Any]]
 
@@ -389,6 +392,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def _create(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> None:
         """A create against the model fails as the provider fails on an object that exists."""
         assert self.existing is not None
+        if args.typ == DASHBOARD_TYPE:
+            self._create_dashboard(args.name, state)
+            return
         resource_id = object_id(args.typ, state)
         if resource_id is None:
             return
@@ -405,6 +411,18 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             if not self._upserts(args.provider):
                 raise AlreadyExistsError(already_exists(args.name, args.typ, resource_id))
             self.upserted.append(key)
+        self.existing[key] = state
+
+    def _create_dashboard(self, name: str, state: dict[str, Any]) -> None:
+        """The stack's Grafana: a dashboard's create posts with the resource's `overwrite`, and Grafana
+        refuses one over an existing uid without it (components/dashboards.py cites both)."""
+        assert self.existing is not None
+        key = (DASHBOARD_TYPE, str(json.loads(state["configJson"]).get("uid")))
+        if key in self.existing and str(state.get("overwrite")).lower() != "true":
+            raise AlreadyExistsError(
+                f'resource "{name}": creating dashboard {key[1]}: a dashboard with this uid already '
+                "exists in the stack's Grafana (overwrite is off)"
+            )
         self.existing[key] = state
 
     def _upserts(self, provider_ref: str | None) -> bool:
