@@ -227,12 +227,17 @@ def llm_judge_dashboard(stack: str) -> dict[str, Any]:
     return model
 
 
-def alert_expressions(stack: str) -> list[tuple[str, str]]:
-    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers."""
+def alert_expressions(stack: str, groups: Callable[[str], bool] = lambda _: True) -> list[tuple[str, str]]:
+    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers, in the
+    rule groups `groups` accepts (by name)."""
     import json
 
     found = []
-    for group in (r for r in stack_registrations(stack) if r.type == "grafana:alerting/ruleGroup:RuleGroup"):
+    for group in (
+        r
+        for r in stack_registrations(stack)
+        if r.type == "grafana:alerting/ruleGroup:RuleGroup" and groups(r.inputs["name"])
+    ):
         for rule in group.inputs["rules"]:
             for data in rule["datas"]:
                 model = json.loads(data["model"])

@@ -24,6 +24,7 @@ import yaml
 
 import tools.chart_data as chart_data
 from builders import metric_bill
+from builders.alerts import SERVICES_GROUP
 from builders.config import ConfigError
 from builders.grafana_com import PREBUILT_DASHBOARDS
 from builders.k8s_monitoring import NOT_DELIVERED, node_requests
@@ -128,11 +129,9 @@ def consumers(registrations: list[Registration]) -> list[str]:
     names = {r.name for r in registrations if r.type == "grafana:oss/dashboard:Dashboard"}
     found = [d.title for d in PREBUILT_DASHBOARDS if f"dashboards-{d.gnet_id}" in names]
     found += [metric_bill.LLM_JUDGE] if any(n.endswith("-llm-judge") for n in names) else []
-    found += (
-        [metric_bill.ALERTS]
-        if any(r.type == "grafana:alerting/ruleGroup:RuleGroup" for r in registrations)
-        else []
-    )
+    groups = {r.inputs.get("name") for r in registrations if r.type == "grafana:alerting/ruleGroup:RuleGroup"}
+    found += [metric_bill.ALERTS] if groups - {SERVICES_GROUP} else []
+    found += [metric_bill.SERVICE_ALERTS] if SERVICES_GROUP in groups else []
     return found
 
 
