@@ -187,6 +187,6 @@ def test_a_dashboard_uid_another_stack_holds_fails_the_create_instead_of_being_t
     cluster = users_cluster()
     held = ("grafana:oss/dashboard:Dashboard", "llm-judge-overview-llm-judge-local")
     cluster[held] = {"configJson": '{"uid": "llm-judge-overview-llm-judge-local"}', "title": "theirs"}
-    with pytest.raises(Exception, match="llm-judge-overview-llm-judge-local.*already exists"):
+    with pytest.raises(Exception, match=r"llm-judge-overview-llm-judge-local.*already exists"):
         run_against(cluster)
     assert cluster[held]["title"] == "theirs"

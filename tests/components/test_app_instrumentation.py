@@ -171,7 +171,8 @@ def test_otlp_metrics_follow_the_receiver():
         assert _metrics_enabled(run) is False
         patches = by_type(run, DEPLOYMENT_PATCH)
         assert len(patches) == len(DEFAULT_SERVICES)
-        assert all("prometheus.io/scrape" in p.inputs["spec"]["template"]["metadata"]["annotations"] for p in patches)
+        for patch in patches:
+            assert "prometheus.io/scrape" in patch.inputs["spec"]["template"]["metadata"]["annotations"]
 
     return settled(run, check)
 
