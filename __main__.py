@@ -66,6 +66,7 @@ def main() -> dict[str, pulumi.Output]:
             metrics_service_account_annotations=cluster.metrics_service_account_annotations,
             metrics_extra_config=cluster.metrics_extra_config,
             opencost_credentials_version=cloud.opencost_token_expires_at or "",
+            pod_logs_namespaces=config.pod_logs_namespaces,
         ),
     )
     cluster.after_monitoring(monitoring)

@@ -21,6 +21,7 @@ from builders import cloudwatch
 from builders.app_instrumentation import DEFAULT_SERVICES, ServiceSpec
 from builders.dashboards import ServiceRoles
 from builders.features import FeatureToggles
+from builders.k8s_monitoring import ALL_NAMESPACES
 from builders.names import DNS1123_LABEL
 
 PROJECT = "llm-judge-observability"
@@ -159,6 +160,8 @@ class StackConfig:
     app_config_map: str = "appconfig"
     app_config_key: str = "appconfig.json"
     alert_email_addresses: tuple[str, ...] = ()  # the program's own email contact point
+    # Whose pod logs are collected: None, `namespace` alone; ("*",), every namespace.
+    pod_logs_namespaces: tuple[str, ...] | None = None
     eks: EksSettings | None = None
 
 
@@ -233,6 +236,16 @@ def _id_list(regex: re.Pattern[str]) -> Callable[[str], tuple[str, ...]]:
         return tuple(given)
 
     return parse
+
+
+def _namespace_list(raw: str) -> tuple[str, ...]:
+    """`podLogsNamespaces`: distinct namespace names, or ["*"] alone for every namespace."""
+    if _json(raw) == [ALL_NAMESPACES]:
+        return (ALL_NAMESPACES,)
+    names = _id_list(DNS1123_LABEL)(raw)
+    if not names:
+        raise ValueError(raw)
+    return names
 
 
 def _email_addresses(raw: str) -> tuple[str, ...]:
@@ -366,6 +379,12 @@ SETTINGS: tuple[Setting, ...] = (
         "(Grafana expands {{ }} in alert annotations as templates)",
     ),
     Setting("alertEmailAddresses", _email_addresses, _EMAIL_ALLOWED),
+    Setting(
+        "podLogsNamespaces",
+        _namespace_list,
+        "a non-empty list of distinct namespace names (DNS-1123 labels) that includes `namespace`, "
+        'or ["*"] for every namespace of the cluster',
+    ),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
     Setting(
@@ -590,6 +609,14 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             "or neither (the account's default VPC)"
         )
     problems += _eks_access_checks(values)
+    pod_logs = values.get("podLogsNamespaces")
+    namespace = values.get("namespace", "llm-judge")
+    if pod_logs is not None and pod_logs != (ALL_NAMESPACES,) and namespace not in pod_logs:
+        problems.append(
+            f"{_full('podLogsNamespaces')} = {_show(list(pod_logs))}: must include the services' namespace "
+            f"{_show(namespace)} (their logs are what the dashboard, the trace links and tools.verify read), "
+            'or be ["*"] for every namespace'
+        )
     return problems
 
 
@@ -742,6 +769,7 @@ def _build(
         app_config_map=values.get("appConfigMapName", "appconfig"),
         app_config_key=values.get("appConfigKey", "appconfig.json"),
         alert_email_addresses=values.get("alertEmailAddresses", ()),
+        pod_logs_namespaces=values.get("podLogsNamespaces"),
         eks=_eks(values) if values["platform"] == "eks" else None,
     )
 

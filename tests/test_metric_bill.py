@@ -13,7 +13,7 @@ import pytest
 from builders import metric_bill
 from builders.alerts import SERVICES_GROUP
 from builders.grafana_com import PREBUILT_DASHBOARDS
-from builders.k8s_monitoring import NOT_DELIVERED
+from builders.k8s_monitoring import DROPPED_OTLP_METRICS, NOT_DELIVERED
 from builders.metric_bill import (
     ALERTS,
     ALLOY,
@@ -35,7 +35,13 @@ from tests.support import (
     stack_values,
 )
 from tools.chart_check import load_chart_data
-from tools.metric_catalog import allow_list, dashboard_metric_names, metric_names_in, otel_metric_names
+from tools.metric_catalog import (
+    OTEL_HISTOGRAMS,
+    allow_list,
+    dashboard_metric_names,
+    metric_names_in,
+    otel_metric_names,
+)
 from tools.rendered_pipeline import ANY_SCRAPE, producers_of
 from tools.synth import consumers
 
@@ -161,3 +167,19 @@ def test_bill_only_counts_the_consumers_the_stack_provisions() -> None:
         "kube_statefulset_replicas",
         "kube_statefulset_status_replicas_ready",
     )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_receiver_drops_the_body_size_histograms_and_nothing_queried(stack: str) -> None:
+    # The free tier cannot afford them (about 1,440 series per cluster: README "Series bill") and
+    # nothing here reads them: dropped in the receiver, as the real render shows.
+    pipeline = rendered_pipeline(stack)
+    assert pipeline.otlp_dropped == set(DROPPED_OTLP_METRICS)
+    for otel, series in DROPPED_OTLP_METRICS.items():
+        assert series in OTEL_HISTOGRAMS, otel  # the services do send it
+        for suffix in ("_bucket", "_count", "_sum"):
+            assert not pipeline.delivers(series + suffix, (SERVICES_OTLP,))
+    queried = set(QUERIED[SERVICES_OTLP])
+    assert queried and all(pipeline.delivers(name, (SERVICES_OTLP,)) for name in queried)
+    assert "http_server_active_requests" in otel_metric_names()
+    assert pipeline.delivers("http_server_active_requests", (SERVICES_OTLP,))  # the rest passes

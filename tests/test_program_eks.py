@@ -156,7 +156,7 @@ def test_collectors_wait_for_the_external_secret_and_get_irsa_and_cloudwatch():
         }
         assert 'prometheus.exporter.cloudwatch "sqs"' in metrics["extraConfig"]
         assert '"QueueName" = "inference_queue"' in metrics["extraConfig"]
-        assert values["clusterMetrics"]["apiServer"]["enabled"] is True
+        assert values["clusterMetrics"]["apiServer"]["enabled"] is False  # Pulumi.eks.yaml's apiServerMetrics
         assert {"operator": "Exists"} in values["collectors"]["alloy-logs"]["controller"]["tolerations"]
 
     return settled(run, check)

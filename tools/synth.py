@@ -27,7 +27,7 @@ from builders import metric_bill
 from builders.alerts import SERVICES_GROUP
 from builders.config import ConfigError
 from builders.grafana_com import PREBUILT_DASHBOARDS
-from builders.k8s_monitoring import NOT_DELIVERED, node_requests
+from builders.k8s_monitoring import DROPPED_OTLP_METRICS, NOT_DELIVERED, node_requests
 from tools.mocks import Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config, supplied_by_synth
 
@@ -117,7 +117,9 @@ def summary(registrations: list[Registration]) -> list[str]:
 
 # Sources that send whatever they scrape: no allow list stands between them and Grafana Cloud.
 _UNFILTERED = {
-    metric_bill.SERVICES_OTLP: "every OTLP metric the services send",
+    metric_bill.SERVICES_OTLP: "every OTLP metric the services send but "
+    + ", ".join(DROPPED_OTLP_METRICS)
+    + " (dropped in the receiver: queried by nothing)",
     metric_bill.AUTODISCOVERY: "every series the services' /metrics expose",
     metric_bill.API_SERVER: "every series the Kubernetes API server exposes",
     metric_bill.CLOUDWATCH_SQS: "the SQS metrics builders/cloudwatch.py asks for",
