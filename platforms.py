@@ -34,7 +34,7 @@ from builders.iam import (
 from builders.k8s_monitoring import METRICS_RECEIVER
 from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
-from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network
+from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network, existing_cluster
 from components.external_credentials import ExternalCredentials, ExternalCredentialsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
@@ -191,6 +191,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     aws_provider = aws.Provider("aws", region=eks.region)
     # First: it may refuse the settings, and nothing below may be left waiting when it does.
     network = None if eks.existing_cluster_name else cluster_network(eks, aws_provider)
+    existing = existing_cluster(eks, aws_provider) if eks.existing_cluster_name else None
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
@@ -206,6 +207,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             aws_provider=aws_provider,
             namespace=config.namespace,
             network=network,
+            existing=existing,
             ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
@@ -327,6 +328,23 @@ def already_exists(name: str, type_: str, resource_id: str) -> str:
 
 class ObjectNotFoundError(LookupError):
     pass
+
+
+class ProviderLookupError(grpc.RpcError):
+    """A lookup the provider answers with an error, for an INVOKES answer to raise. The engine passes it
+    to the program as a gRPC error, which the SDK turns into `Exception("invoke of <token> failed:
+    <details>")` for the caller (pulumi runtime/invoke.py `do_invoke`, settings.py
+    `grpc_error_to_exception`), not as a crash of the run."""
+
+    def __init__(self, token: str, message: str) -> None:
+        super().__init__(message)
+        self._details = f"invocation of {token} returned an error: {message}"
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
 
 
 class AlreadyExistsError(RuntimeError):
