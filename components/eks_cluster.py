@@ -167,7 +167,8 @@ class EksCluster(pulumi.ComponentResource):
     def _existing(self, args: EksClusterArgs) -> None:
         found = args.existing
         assert found is not None, "an existing cluster needs existing_cluster(...) first"
-        kubeconfig = eks_kubeconfig(found.name, found.endpoint, found.certificate_authority, args.settings.region)
+        region = args.settings.region
+        kubeconfig = eks_kubeconfig(found.name, found.endpoint, found.certificate_authority, region)
         self.workload_dependencies = []
         self.cluster_name = pulumi.Output.from_input(found.name)
         self.kubeconfig = pulumi.Output.secret(json.dumps(kubeconfig))

@@ -118,7 +118,7 @@ def test_an_existing_cluster_without_an_iam_oidc_provider_is_one_message_saying_
     assert code == 2
     issuer = f"https://{mocks.PLACEHOLDER_OIDC_ISSUER}"
     assert f"EKS cluster shared-prod ({PROJECT}:existingClusterName) has no IAM OIDC provider" in err
-    assert "eksctl utils associate-iam-oidc-provider --cluster shared-prod --region us-east-1 --approve" in err
+    assert "eksctl utils associate-iam-oidc-provider --cluster shared-prod --region us-east-1" in err
     assert f"reading IAM OIDC Provider ({issuer}): couldn't find resource" in err
     assert "Nothing was changed" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "resources.json").exists()
