@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 from builders import cloudwatch
 from builders.config import StackConfig
 from builders.credentials import SECRET_NAME, secret_entries
+from builders.external_secrets import OPERATOR_ACCOUNT
 from builders.iam import (
     EBS_CSI_MANAGED_POLICY,
     EBS_CSI_SERVICE_ACCOUNT,
@@ -222,7 +223,15 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         "eks-cluster-adopting", kubeconfig=cluster.kubeconfig, upsert_existing_objects=True, opts=after_nodes
     )
     # The preflight reads the cluster with the same kubeconfig, so it waits for the same access entries.
-    preflight = cluster_preflight(config, kubeconfig=cluster.kubeconfig, opts=after_nodes)
+    preflight = cluster_preflight(
+        config,
+        kubeconfig=cluster.kubeconfig,
+        # Where the program installs External Secrets: the first run stops if the cluster runs it already.
+        external_secrets_namespace=(
+            OPERATOR_ACCOUNT.namespace if eks.external_secrets_chart_version is not None else None
+        ),
+        opts=after_nodes,
+    )
     after_preflight = pulumi.ResourceOptions(depends_on=[preflight])
     namespace = AppNamespace(
         "llm-judge", AppNamespaceArgs(name=config.namespace, adopting_provider=adopting), after_preflight
@@ -233,6 +242,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             cluster_name=config.cluster_name,
             namespace=namespace.name,
             region=eks.region,
+            # None with externalSecretsOperator: existing (the cluster's own External Secrets).
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
             entries=secret_entries(**credential_values(cloud), opencost_token=cloud.opencost_token),
@@ -314,6 +324,7 @@ def cluster_preflight(
     config: StackConfig,
     kube_context: str | None = None,
     kubeconfig: pulumi.Input[str] | None = None,
+    external_secrets_namespace: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> ClusterPreflight:
     """Reads the cluster as the Kubernetes providers will (same context or kubeconfig)."""
@@ -324,6 +335,7 @@ def cluster_preflight(
         release_name=RELEASE_NAME,
         kube_context=kube_context,
         kubeconfig=kubeconfig,
+        external_secrets_namespace=external_secrets_namespace,
         opts=opts,
     )
 

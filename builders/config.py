@@ -28,6 +28,8 @@ PROJECT = "llm-judge-observability"
 
 Platform = Literal["local", "eks"]
 PLATFORMS: tuple[Platform, ...] = ("local", "eks")
+ExternalSecretsOperator = Literal["install", "existing"]
+EXTERNAL_SECRETS_OPERATORS: tuple[ExternalSecretsOperator, ...] = ("install", "existing")
 
 _STACK_SLUG = re.compile(r"^[a-z][a-z0-9]{1,28}$")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -127,8 +129,13 @@ class EksSettings:
     """Platform eks: where the cluster is and what the AWS side collects."""
 
     region: str
-    external_secrets_chart_version: str
+    # The external-secrets chart the program installs; None with external_secrets_operator "existing".
+    external_secrets_chart_version: str | None
     existing_cluster_name: str | None = None
+    # "install": the program installs External Secrets (a created cluster, or an existing one without
+    # it); "existing": the cluster runs it already, the program only adds a SecretStore and the
+    # ExternalSecret in the namespace (README "Using a cluster's own External Secrets").
+    external_secrets_operator: ExternalSecretsOperator = "install"
     kubernetes_version: str = "1.33"
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
@@ -407,8 +414,14 @@ SETTINGS: tuple[Setting, ...] = (
         "externalSecretsChartVersion",
         _matching(_SEMVER),
         "an exact chart version MAJOR.MINOR.PATCH of the external-secrets chart",
-        True,
-        "eks",
+        platform="eks",
+    ),
+    Setting(
+        "externalSecretsOperator",
+        _one_of(EXTERNAL_SECRETS_OPERATORS),
+        "install (the program installs External Secrets) or existing (the cluster's own installation, "
+        "with existingClusterName)",
+        platform="eks",
     ),
     Setting(
         "existingClusterName",
@@ -609,6 +622,7 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             "or neither (the account's default VPC)"
         )
     problems += _eks_access_checks(values)
+    problems += _external_secrets_checks(values)
     pod_logs = values.get("podLogsNamespaces")
     namespace = values.get("namespace", "llm-judge")
     if pod_logs is not None and pod_logs != (ALL_NAMESPACES,) and namespace not in pod_logs:
@@ -647,6 +661,32 @@ def _eks_access_checks(values: Mapping[str, Any]) -> list[str]:
                     '(see the README, "Cluster access"); remove it'
                 )
     return problems
+
+
+def _external_secrets_checks(values: Mapping[str, Any]) -> list[str]:
+    """The chart version goes with installing External Secrets; using the cluster's own needs an existing
+    cluster to have it."""
+    if values.get("platform") != "eks":
+        return []
+    operator = values.get("externalSecretsOperator", "install")
+    chart, mode = _full("externalSecretsChartVersion"), _full("externalSecretsOperator")
+    if operator == "install" and "externalSecretsChartVersion" not in values:
+        return [
+            f"{chart} is not set: it is required on platform eks while the program installs External "
+            f"Secrets (an exact chart version such as 2.10.0); or set {mode} to existing to use the "
+            "External Secrets an existing cluster already runs"
+        ]
+    if operator == "existing" and "externalSecretsChartVersion" in values:
+        return [
+            f"{chart} = {_show(values['externalSecretsChartVersion'])}: only applies while the program "
+            f"installs External Secrets, and {mode} is existing (the cluster's own installation); remove it"
+        ]
+    if operator == "existing" and "existingClusterName" not in values:
+        return [
+            f'{mode} = "existing": only with {_full("existingClusterName")}; a cluster the program creates '
+            "runs no External Secrets until the program installs it (install, the default)"
+        ]
+    return []
 
 
 def _alert_destination_problems(ours: Mapping[str, Any], features: FeatureToggles) -> list[str]:
@@ -778,8 +818,9 @@ def _eks(values: Mapping[str, Any]) -> EksSettings:
     defaults = EksSettings(region="", external_secrets_chart_version="")
     return EksSettings(
         region=values["awsRegion"],
-        external_secrets_chart_version=values["externalSecretsChartVersion"],
+        external_secrets_chart_version=values.get("externalSecretsChartVersion"),
         existing_cluster_name=values.get("existingClusterName"),
+        external_secrets_operator=values.get("externalSecretsOperator", defaults.external_secrets_operator),
         kubernetes_version=values.get("kubernetesVersion", defaults.kubernetes_version),
         vpc_id=values.get("vpcId"),
         subnet_ids=values.get("subnetIds", ()),

@@ -73,13 +73,43 @@ def cluster_secret_store_spec(region: str) -> dict[str, Any]:
     }
 
 
-def external_secret_spec(aws_secret: str, keys: Sequence[str] = KEYS.all()) -> dict[str, Any]:
+# With the cluster's own External Secrets (config externalSecretsOperator: existing) the program
+# installs nothing cluster-wide: a SecretStore in the services' namespace authenticates as a service
+# account of its own there, which carries the IRSA role. For a SecretStore, ESO reads the service
+# account in the store's own namespace, takes the role from its `eks.amazonaws.com/role-arn`
+# annotation and requests a token for it with audience sts.amazonaws.com (external-secrets
+# providers/v1/aws/auth/auth.go `credsFromServiceAccount`, v2.9.0); its controller may request tokens
+# for service accounts with the chart's default `rbac.serviceAccountTokenCreate: true`.
+READER_SERVICE_ACCOUNT = "grafana-cloud-credentials-reader"
+
+
+def reader_service_account_annotations(role_arn: str) -> dict[str, str]:
+    return {"eks.amazonaws.com/role-arn": role_arn}
+
+
+def secret_store_spec(region: str) -> dict[str, Any]:
+    """A namespaced SecretStore: AWS Secrets Manager as READER_SERVICE_ACCOUNT of the same namespace."""
+    return {
+        "provider": {
+            "aws": {
+                "service": "SecretsManager",
+                "region": region,
+                "auth": {"jwt": {"serviceAccountRef": {"name": READER_SERVICE_ACCOUNT}}},
+            }
+        }
+    }
+
+
+def external_secret_spec(
+    aws_secret: str, keys: Sequence[str] = KEYS.all(), store_kind: str = "ClusterSecretStore"
+) -> dict[str, Any]:
     """One Secret `grafana-cloud-credentials`, one entry per credentials key, read from the
     JSON properties of the AWS secret: exactly the keys written there (`secret_entries`), since
-    ESO fails the whole sync on a property the secret lacks."""
+    ESO fails the whole sync on a property the secret lacks. `store_kind`: the program's
+    ClusterSecretStore, or the SecretStore beside it with the cluster's own External Secrets."""
     return {
         "refreshInterval": REFRESH_INTERVAL,
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+        "secretStoreRef": {"kind": store_kind, "name": STORE_NAME},
         "target": {"name": SECRET_NAME, "creationPolicy": "Owner"},
         "data": [{"secretKey": key, "remoteRef": {"key": aws_secret, "property": key}} for key in keys],
     }

@@ -1,5 +1,10 @@
 """ExternalCredentials (eks): the Grafana Cloud credentials in AWS Secrets Manager, brought into
-the cluster by the External Secrets Operator as Secret `grafana-cloud-credentials`."""
+the cluster by the External Secrets Operator as Secret `grafana-cloud-credentials`.
+
+Either the program installs External Secrets (its namespace, Helm release and a ClusterSecretStore
+authenticated as the operator's IRSA service account), or the cluster runs it already and the
+program adds only a SecretStore in the services' namespace with a service account of its own for
+the IRSA role (`chart_version` None; builders.external_secrets says how ESO authenticates then)."""
 
 from __future__ import annotations
 
@@ -17,12 +22,15 @@ from builders.external_secrets import (
     CHART,
     CHART_REPOSITORY,
     OPERATOR_ACCOUNT,
+    READER_SERVICE_ACCOUNT,
     STORE_NAME,
     aws_secret_name,
     cluster_secret_store_spec,
     external_secret_spec,
     force_sync_annotation,
     operator_values,
+    reader_service_account_annotations,
+    secret_store_spec,
 )
 
 OPERATOR_READY_TIMEOUT_SECONDS = 300  # three small Deployments; images pull in well under that
@@ -33,7 +41,7 @@ class ExternalCredentialsArgs:
     cluster_name: str
     namespace: pulumi.Input[str]  # where the Secret must appear
     region: str
-    chart_version: str
+    chart_version: str | None  # None: the cluster's own External Secrets (externalSecretsOperator: existing)
     kms_key_arn: str | None
     entries: Mapping[str, pulumi.Input[str]]  # builders.credentials.secret_entries(...)
     operator_role_arn: pulumi.Input[str]  # the operator's IRSA role
@@ -45,6 +53,8 @@ class ExternalCredentialsArgs:
 class ExternalCredentials(pulumi.ComponentResource):
     aws_secret_arn: pulumi.Output[str]
     secret_name: pulumi.Output[str]
+    # The service account that reads the AWS secret (its IRSA role's subject): the operator's, or with
+    # the cluster's own External Secrets the store's reader in the namespace.
     operator_namespace: pulumi.Output[str]
     operator_service_account: pulumi.Output[str]
 
@@ -75,6 +85,53 @@ class ExternalCredentials(pulumi.ComponentResource):
             opts=on_aws,
         )
 
+        if args.chart_version is None:
+            store, store_kind = self._store_beside_the_clusters_operator(name, args, on_k8s)
+        else:
+            store, store_kind = self._operator_and_cluster_store(name, args, args.chart_version, on_k8s)
+        k8s.apiextensions.CustomResource(
+            f"{name}-external-secret",
+            api_version=API_VERSION,
+            kind="ExternalSecret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=SECRET_NAME,
+                namespace=args.namespace,
+                # Wait until the operator has written the Secret, so whatever depends on this
+                # component (the collectors) starts with its credentials in place.
+                annotations=pulumi.Output.from_input(args.credentials_version).apply(
+                    lambda version: {
+                        "pulumi.com/waitFor": "condition=Ready",
+                        **force_sync_annotation(version),
+                    }
+                ),
+            ),
+            spec=external_secret_spec(aws_secret_name(args.cluster_name), list(args.entries), store_kind),
+            opts=pulumi.ResourceOptions.merge(
+                on_k8s, pulumi.ResourceOptions(depends_on=[store, secret_value])
+            ),
+        )
+
+        self.aws_secret_arn = secret.arn
+        self.secret_name = pulumi.Output.from_input(SECRET_NAME)
+        if args.chart_version is None:
+            self.operator_namespace = pulumi.Output.from_input(args.namespace)
+            self.operator_service_account = pulumi.Output.from_input(READER_SERVICE_ACCOUNT)
+        else:
+            self.operator_namespace = pulumi.Output.from_input(OPERATOR_ACCOUNT.namespace)
+            self.operator_service_account = pulumi.Output.from_input(OPERATOR_ACCOUNT.name)
+        self.register_outputs(
+            {
+                "aws_secret_arn": self.aws_secret_arn,
+                "secret_name": self.secret_name,
+                "operator_namespace": self.operator_namespace,
+                "operator_service_account": self.operator_service_account,
+            }
+        )
+
+    def _operator_and_cluster_store(
+        self, name: str, args: ExternalCredentialsArgs, chart_version: str, on_k8s: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Resource, str]:
+        """The operator, installed by the program, and a ClusterSecretStore as its IRSA account."""
         operator_namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=OPERATOR_ACCOUNT.namespace),
@@ -85,7 +142,7 @@ class ExternalCredentials(pulumi.ComponentResource):
             name="external-secrets",
             namespace=OPERATOR_ACCOUNT.namespace,
             chart=CHART,
-            version=args.chart_version,
+            version=chart_version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
             values=pulumi.Output.from_input(args.operator_role_arn).apply(operator_values),
             atomic=True,
@@ -103,37 +160,30 @@ class ExternalCredentials(pulumi.ComponentResource):
             spec=cluster_secret_store_spec(args.region),
             opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[operator])),
         )
-        k8s.apiextensions.CustomResource(
-            f"{name}-external-secret",
-            api_version=API_VERSION,
-            kind="ExternalSecret",
+        return store, "ClusterSecretStore"
+
+    def _store_beside_the_clusters_operator(
+        self, name: str, args: ExternalCredentialsArgs, on_k8s: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Resource, str]:
+        """The cluster's own External Secrets: a reader service account with the IRSA role and a
+        SecretStore in the namespace; nothing cluster-wide."""
+        reader = k8s.core.v1.ServiceAccount(
+            f"{name}-reader",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=SECRET_NAME,
+                name=READER_SERVICE_ACCOUNT,
                 namespace=args.namespace,
-                # Wait until the operator has written the Secret, so whatever depends on this
-                # component (the collectors) starts with its credentials in place.
-                annotations=pulumi.Output.from_input(args.credentials_version).apply(
-                    lambda version: {
-                        "pulumi.com/waitFor": "condition=Ready",
-                        **force_sync_annotation(version),
-                    }
+                annotations=pulumi.Output.from_input(args.operator_role_arn).apply(
+                    reader_service_account_annotations
                 ),
             ),
-            spec=external_secret_spec(aws_secret_name(args.cluster_name), list(args.entries)),
-            opts=pulumi.ResourceOptions.merge(
-                on_k8s, pulumi.ResourceOptions(depends_on=[store, secret_value])
-            ),
+            opts=on_k8s,
         )
-
-        self.aws_secret_arn = secret.arn
-        self.secret_name = pulumi.Output.from_input(SECRET_NAME)
-        self.operator_namespace = pulumi.Output.from_input(OPERATOR_ACCOUNT.namespace)
-        self.operator_service_account = pulumi.Output.from_input(OPERATOR_ACCOUNT.name)
-        self.register_outputs(
-            {
-                "aws_secret_arn": self.aws_secret_arn,
-                "secret_name": self.secret_name,
-                "operator_namespace": self.operator_namespace,
-                "operator_service_account": self.operator_service_account,
-            }
+        store = k8s.apiextensions.CustomResource(
+            f"{name}-store",
+            api_version=API_VERSION,
+            kind="SecretStore",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=STORE_NAME, namespace=args.namespace),
+            spec=secret_store_spec(args.region),
+            opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[reader])),
         )
+        return store, "SecretStore"

@@ -11,7 +11,9 @@ in a preview as in an update.
 What it reads, with the kubeconfig context (local) or kubeconfig (eks) the Kubernetes provider
 uses: the credentials Secret and the Helm release's storage Secrets in the namespace (RBAC: get
 and list Secrets there; a role without them, such as the read-only PR preview role, skips the
-check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
+check). On eks, where the program installs External Secrets, the stack's first run (no preflight in
+its state yet) also reads the ExternalSecret CRD and the operator's namespace (get on both, cluster
+scope). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
 Like dynamic/grafana_com_dashboard.py, this module imports only the standard library, Pulumi and
@@ -29,14 +31,24 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from builders.preflight import (
+    EXTERNAL_SECRETS_CRD,
+    ExternalSecretsSeen,
     HelmRevision,
     SecretSeen,
+    external_secrets_message,
     handover_message,
     handovers,
     helm_history_selector,
 )
 
-INPUT_KEYS = ("namespace", "secret_name", "release_name", "kube_context", "kubeconfig")
+INPUT_KEYS = (
+    "namespace",
+    "secret_name",
+    "release_name",
+    "kube_context",
+    "kubeconfig",
+    "external_secrets_namespace",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,9 @@ class Target:
     release_name: str
     kube_context: str | None = None
     kubeconfig: str | None = None  # JSON or YAML text
+    # Where the program installs External Secrets (eks, externalSecretsOperator: install); None: it
+    # installs none (local, or the cluster's own External Secrets).
+    external_secrets_namespace: str | None = None
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> Target | None:
@@ -81,6 +96,32 @@ def read_namespace(target: Target, api_client: Any) -> tuple[SecretSeen | None, 
     return secret, [HelmRevision.from_storage_secret(as_json(s)) for s in history.items]
 
 
+def read_external_secrets(target: Target, api_client: Any) -> ExternalSecretsSeen:
+    """Whether External Secrets' CRD and the operator's namespace exist."""
+    from kubernetes.client import ApiextensionsV1Api, CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+
+    def exists(read: Callable[[], Any]) -> bool:
+        try:
+            read()
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            return False
+        return True
+
+    # Existence only: the body is not parsed (`_preload_content=False`); a status other than 2xx still
+    # raises ApiException (kubernetes client api_client.py `_call_with_legacy_options`).
+    namespace = target.external_secrets_namespace or ""
+    crds, core = ApiextensionsV1Api(api_client), CoreV1Api(api_client)
+    return ExternalSecretsSeen(
+        crd=exists(
+            lambda: crds.read_custom_resource_definition(EXTERNAL_SECRETS_CRD, _preload_content=False)
+        ),
+        namespace=exists(lambda: core.read_namespace(namespace, _preload_content=False)),
+    )
+
+
 def api_client_for(target: Target) -> Any:
     """A Kubernetes API client configured like the program's Kubernetes provider."""
     import yaml
@@ -92,16 +133,26 @@ def api_client_for(target: Target) -> Any:
     return config.new_client_from_config(context=target.kube_context)
 
 
-def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_client_for) -> str | None:
+def preflight_failure(
+    target: Target, connect: Callable[[Target], Any] = api_client_for, first_run: bool = False
+) -> str | None:
     """The hand-over message, or None when the namespace holds nothing in the way.
 
+    `first_run`: no preflight in the stack's state yet, so an External Secrets installation found
+    now is not one the program made on an earlier run (read only where the program installs one).
     A cluster that cannot be read fails the run too: without the read, nothing says the run
     would not stop half-way on the user's objects.
     """
     from kubernetes.client.exceptions import ApiException
 
     try:
-        secret, history = read_namespace(target, connect(target))
+        client = connect(target)
+        secret, history = read_namespace(target, client)
+        external_secrets = (
+            read_external_secrets(target, client)
+            if first_run and target.external_secrets_namespace
+            else ExternalSecretsSeen(crd=False, namespace=False)
+        )
     except ApiException as err:
         if err.status == 403:
             # A role that may not read Secrets there: the PR preview role, whose EKS access entry is
@@ -112,15 +163,20 @@ def preflight_failure(target: Target, connect: Callable[[Target], Any] = api_cli
     except Exception as err:
         return f"cannot read namespace {target.namespace} through {target.cluster}: {err}"
     found = handovers(target.namespace, secret, target.release_name, history)
-    return handover_message(target.namespace, found) if found else None
+    messages = [
+        handover_message(target.namespace, found) if found else None,
+        external_secrets_message(external_secrets, target.external_secrets_namespace or "", target.namespace),
+    ]
+    return "\n\n".join(m for m in messages if m) or None
 
 
 class ClusterPreflightProvider(ResourceProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         target = Target.from_props(news)
         if target is None:
             return CheckResult(news, [])
-        failure = preflight_failure(target)
+        # No old inputs: the preflight is not in the stack's state, so this is the stack's first run.
+        failure = preflight_failure(target, first_run=not olds)
         return CheckResult(news, [CheckFailure("", failure)] if failure else [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -144,6 +200,7 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
         release_name: str,
         kube_context: str | None = None,
         kubeconfig: pulumi.Input[str] | None = None,
+        external_secrets_namespace: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -152,6 +209,7 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
             "release_name": release_name,
             "kube_context": kube_context,
             "kubeconfig": kubeconfig,
+            "external_secrets_namespace": external_secrets_namespace,
         }
         # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
         # where it comes from: keep it one in state.
@@ -170,5 +228,6 @@ __all__ = [
     "Target",
     "api_client_for",
     "preflight_failure",
+    "read_external_secrets",
     "read_namespace",
 ]

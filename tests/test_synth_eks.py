@@ -111,7 +111,7 @@ def test_an_existing_cluster_without_an_iam_oidc_provider_is_one_message_saying_
         # What the provider answers when no provider of the account matches the issuer
         # (terraform-provider-aws openid_connect_provider_data_source.go, retry.NotFoundError).
         message = f"reading IAM OIDC Provider ({args['url']}): couldn't find resource"
-        raise mocks.ProviderLookupError(OIDC_LOOKUP, message)
+        raise mocks.ProviderLookupError(message)
 
     monkeypatch.setitem(mocks.INVOKES, OIDC_LOOKUP, none_matching)
     code, err = run_synth(tmp_path, capsys, existingClusterName="shared-prod")
@@ -133,7 +133,7 @@ def test_an_existing_cluster_without_an_iam_oidc_provider_is_one_message_saying_
 def test_an_existing_cluster_that_cannot_be_read_is_one_message(tmp_path, capsys, monkeypatch):
     def not_found(args: dict[str, Any]) -> dict[str, Any]:
         message = f"reading EKS Cluster ({args['name']}): couldn't find resource"
-        raise mocks.ProviderLookupError("aws:eks/getCluster:getCluster", message)
+        raise mocks.ProviderLookupError(message)
 
     monkeypatch.setitem(mocks.INVOKES, "aws:eks/getCluster:getCluster", not_found)
     code, err = run_synth(tmp_path, capsys, existingClusterName="shared-prdo")

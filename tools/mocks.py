@@ -13,18 +13,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 
 from builders.preflight import (
+    EXTERNAL_SECRETS_CRD,
     HELM_OWNER,
     HELM_OWNER_LABEL,
+    ExternalSecretsSeen,
     HelmRevision,
     SecretSeen,
     encode_release,
+    external_secrets_message,
     handover_message,
     handovers,
 )
@@ -259,9 +261,16 @@ NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 PREFLIGHT_TYPE = "pulumi-python:dynamic/llmjudge:ClusterPreflight"
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 # The stack's Grafana, in the same model: dashboards by uid.
 DASHBOARD_TYPE = "grafana:oss/dashboard:Dashboard"
-CLUSTER_SCOPED_KINDS = ("Namespace", "ClusterSecretStore", "ClusterRole", "ClusterRoleBinding")
+CLUSTER_SCOPED_KINDS = (
+    "Namespace",
+    "ClusterSecretStore",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+)
 Cluster = dict[tuple[str, str], dict[str, Any]]
 
 
@@ -330,21 +339,11 @@ class ObjectNotFoundError(LookupError):
     pass
 
 
-class ProviderLookupError(grpc.RpcError):
-    """A lookup the provider answers with an error, for an INVOKES answer to raise. The engine passes it
-    to the program as a gRPC error, which the SDK turns into `Exception("invoke of <token> failed:
-    <details>")` for the caller (pulumi runtime/invoke.py `do_invoke`, settings.py
-    `grpc_error_to_exception`), not as a crash of the run."""
-
-    def __init__(self, token: str, message: str) -> None:
-        super().__init__(message)
-        self._details = f"invocation of {token} returned an error: {message}"
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNKNOWN
-
-    def details(self) -> str:
-        return self._details
+class ProviderLookupError(Exception):
+    """A lookup the provider answers with an error, for an INVOKES answer to raise. `call` hands it to
+    the SDK as the invoke's failure, which the SDK raises to the caller as `Exception("invoke of
+    <token> failed: <message> ...")`, as it does with a provider's error (pulumi runtime/invoke.py
+    `do_invoke`: a gRPC error or failures in the response), not as a crash of the run."""
 
 
 class AlreadyExistsError(RuntimeError):
@@ -460,7 +459,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         ]
 
     def _preflight(self, inputs: dict[str, Any]) -> None:
-        """What ClusterPreflightProvider.check reads and decides, on the model."""
+        """What ClusterPreflightProvider.check reads and decides, on the model. The model also keeps
+        the preflight once it passed: the stack's state, which later runs' `check` gets as olds."""
         if self.existing is None:
             return
         namespace = inputs["namespace"]
@@ -469,8 +469,21 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         found = handovers(
             namespace, SecretSeen.from_object(secret) if secret else None, inputs["release_name"], history
         )
-        if found:
-            raise PreflightFailedError(handover_message(namespace, found))
+        operator_namespace = inputs.get("external_secrets_namespace")
+        in_state = (PREFLIGHT_TYPE, namespace) in self.existing
+        seen = ExternalSecretsSeen(
+            crd=(CRD_TYPE, EXTERNAL_SECRETS_CRD) in self.existing,
+            namespace=(NAMESPACE_TYPE, str(operator_namespace)) in self.existing,
+        )
+        messages = [
+            handover_message(namespace, found) if found else None,
+            external_secrets_message(seen, operator_namespace, namespace)
+            if operator_namespace and not in_state
+            else None,
+        ]
+        if any(messages):
+            raise PreflightFailedError("\n\n".join(m for m in messages if m))
+        self.existing[(PREFLIGHT_TYPE, namespace)] = inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answer = INVOKES.get(args.token)
@@ -479,7 +492,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
             )
         self.invoked.append(args.token)
-        result = answer(unwrap(args.args))
+        try:
+            result = answer(unwrap(args.args))
+        except ProviderLookupError as err:
+            return {}, [("", str(err))]
         self.answers.append((args.token, result))
         return result, []
 
