@@ -533,3 +533,32 @@ def test_an_inference_queue_that_is_not_collected_is_refused():
 def test_inference_queue_is_an_eks_setting():
     with pytest.raises(ConfigError, match=r"inferenceQueue = .*only applies to platform eks"):
         parse_config(raw(inferenceQueue="inference_queue"), {TOKEN_KEY}, "local")
+
+
+def test_pod_logs_namespaces_default_to_the_services_namespace_and_widen_as_listed():
+    assert parse_config(raw(), {TOKEN_KEY}, "local").pod_logs_namespaces is None  # `namespace` alone
+    listed = parse_config(raw(podLogsNamespaces='["llm-judge", "payments"]'), {TOKEN_KEY}, "local")
+    assert listed.pod_logs_namespaces == ("llm-judge", "payments")
+    every = parse_config(raw(podLogsNamespaces='["*"]'), {TOKEN_KEY}, "local")
+    assert every.pod_logs_namespaces == ("*",)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[]", '["llm-judge", "llm-judge"]', '["Llm-Judge"]', '["llm-judge", "*"]', '"llm-judge"', '["team-.*"]'],
+)
+def test_bad_pod_logs_namespaces_are_one_problem_naming_key_value_and_what_is_allowed(value):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(podLogsNamespaces=value), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f"{PROJECT}:podLogsNamespaces = " in message and 'or ["*"] for every namespace' in message
+
+
+def test_pod_logs_namespaces_must_keep_the_services_own():
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(namespace="judge", podLogsNamespaces='["payments"]'), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f'{PROJECT}:podLogsNamespaces = ["payments"]: must include' in message
+    assert 'the services\' namespace "judge"' in message

@@ -81,7 +81,9 @@ def test_synth_prints_the_series_bill(tmp_path, capsys):
     assert "node_uname_info" in node_exporter  # queried by the Nodes dashboard
     assert "container_fs_reads_total" in bill  # kept by cAdvisor's allow list, queried by nothing
     assert "aws_sqs_approximate_number_of_messages_visible_maximum" in bill  # eks: the queue panels, alert
-    assert "every series the Kubernetes API server exposes" in bill
+    assert "apiserver" not in bill  # features.apiServerMetrics is off in Pulumi.eks.yaml
+    otlp = bill[bill.index("  otlp:") :].splitlines()[1]
+    assert "but http.server.request.body.size, http.server.response.body.size (dropped" in otlp
     assert "produced by nothing deployed: kube_endpoint_info, kube_hpa_labels" in bill
 
 
