@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import tarfile
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -173,7 +174,10 @@ def series_bill_lines(registrations: list[Registration], values: dict[str, Any])
 
 
 def _names(names: tuple[str, ...]) -> str:
-    return (": " + ", ".join(names)) if names else ""
+    """`: a, b, …`, wrapped under the line it ends (a source can keep a hundred names)."""
+    text = ", ".join(names)
+    wrapped = textwrap.fill(text, width=100, subsequent_indent=" " * 6, break_long_words=False)
+    return (": " + wrapped) if names else ""
 
 
 def _sorted(value: Any) -> Any:
