@@ -67,6 +67,7 @@ def main() -> dict[str, pulumi.Output]:
             metrics_service_account_annotations=cluster.metrics_service_account_annotations,
             metrics_extra_config=cluster.metrics_extra_config,
             opencost_credentials_version=cloud.opencost_token_expires_at or "",
+            pod_logs_namespaces=config.pod_logs_namespaces,
         ),
     )
     cluster.after_monitoring(monitoring)
@@ -125,7 +126,10 @@ def instrument_services(config: StackConfig, cluster: Cluster, monitoring: Alloy
             cluster_name=config.cluster_name,
             trace_sample_rate=config.trace_sample_rate,
             export_logs_to_loki=config.features.pod_logs,
-            metrics_enabled=config.features.annotation_autodiscovery,
+            # The services' OTLP metrics go through the receiver: every service alert and the LLM Judge
+            # dashboard read them. Annotation autodiscovery scrapes their /metrics, a source apart.
+            send_otlp_metrics=config.features.application_observability,
+            scrape_annotations=config.features.annotation_autodiscovery,
             app_config_map=config.app_config_map,
             app_config_key=config.app_config_key,
             k8s_provider=cluster.k8s_provider,

@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 from builders import cloudwatch
 from builders.config import StackConfig
 from builders.credentials import SECRET_NAME, secret_entries
+from builders.external_secrets import OPERATOR_ACCOUNT
 from builders.iam import (
     EBS_CSI_MANAGED_POLICY,
     EBS_CSI_SERVICE_ACCOUNT,
@@ -34,7 +35,7 @@ from builders.iam import (
 from builders.k8s_monitoring import METRICS_RECEIVER
 from components.alloy_monitoring import RELEASE_NAME, AlloyMonitoring
 from components.credentials_secret import CredentialsSecret, CredentialsSecretArgs
-from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network
+from components.eks_cluster import EksCluster, EksClusterArgs, cluster_network, existing_cluster
 from components.external_credentials import ExternalCredentials, ExternalCredentialsArgs
 from components.grafana_cloud_stack import GrafanaCloudStack
 from components.irsa_roles import IrsaRole, IrsaRoles, IrsaRolesArgs
@@ -190,6 +191,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
     aws_provider = aws.Provider("aws", region=eks.region)
     # First: it may refuse the settings, and nothing below may be left waiting when it does.
     network = None if eks.existing_cluster_name else cluster_network(eks, aws_provider)
+    existing = existing_cluster(eks, aws_provider) if eks.existing_cluster_name else None
     # Each IRSA role needs a name only known later (the cluster's OIDC provider, a service
     # account); deferred Outputs let the roles be declared once, in one list, below.
     # (`settles_deferred_outputs` fails them if the program stops before resolving them.)
@@ -205,6 +207,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             aws_provider=aws_provider,
             namespace=config.namespace,
             network=network,
+            existing=existing,
             ebs_csi_role_arn=ebs_csi_role[0] if ebs_csi_role else None,
         ),
     )
@@ -219,7 +222,15 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
         "eks-cluster-adopting", kubeconfig=cluster.kubeconfig, upsert_existing_objects=True, opts=after_nodes
     )
     # The preflight reads the cluster with the same kubeconfig, so it waits for the same access entries.
-    preflight = cluster_preflight(config, kubeconfig=cluster.kubeconfig, opts=after_nodes)
+    preflight = cluster_preflight(
+        config,
+        kubeconfig=cluster.kubeconfig,
+        # Where the program installs External Secrets: the first run stops if the cluster runs it already.
+        external_secrets_namespace=(
+            OPERATOR_ACCOUNT.namespace if eks.external_secrets_chart_version is not None else None
+        ),
+        opts=after_nodes,
+    )
     after_preflight = pulumi.ResourceOptions(depends_on=[preflight])
     namespace = AppNamespace(
         "llm-judge", AppNamespaceArgs(name=config.namespace, adopting_provider=adopting), after_preflight
@@ -230,6 +241,7 @@ def eks_cluster(config: StackConfig, cloud: GrafanaCloudStack) -> Cluster:
             cluster_name=config.cluster_name,
             namespace=namespace.name,
             region=eks.region,
+            # None with externalSecretsOperator: existing (the cluster's own External Secrets).
             chart_version=eks.external_secrets_chart_version,
             kms_key_arn=eks.secrets_kms_key_arn,
             entries=credential_entries(cloud),
@@ -312,6 +324,7 @@ def cluster_preflight(
     config: StackConfig,
     kube_context: str | None = None,
     kubeconfig: pulumi.Input[str] | None = None,
+    external_secrets_namespace: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> ClusterPreflight:
     """Reads the cluster as the Kubernetes providers will (same context or kubeconfig)."""
@@ -322,6 +335,7 @@ def cluster_preflight(
         release_name=RELEASE_NAME,
         kube_context=kube_context,
         kubeconfig=kubeconfig,
+        external_secrets_namespace=external_secrets_namespace,
         opts=opts,
     )
 

@@ -472,11 +472,15 @@ def alert_catalog(spec: AlertSpec) -> tuple[AlertRule, ...]:
     """Every rule for one stack: per-service HTTP rules, queue rules (only with queues), pipeline health
     (each only where the features deliver the series it reads)."""
     rules: list[AlertRule] = []
-    for service in spec.services:
-        rules += [_error_rate_rule(spec, service), _latency_rule(spec, service)]
+    f = spec.features
+    # The services' request metrics reach Grafana Cloud only through the OTLP receiver
+    # (applicationObservability) from services the program points at it (appInstrumentation). Without
+    # either, a service rule could never fire: it would sit green as no-data OK (README, alert table).
+    if f.application_observability and f.app_instrumentation:
+        for service in spec.services:
+            rules += [_error_rate_rule(spec, service), _latency_rule(spec, service)]
     if spec.sqs_queues:
         rules.append(_backlog_rule(spec))
-    f = spec.features
     # Pipeline rules exist only where their series can: kube-state-metrics comes with clusterMetrics,
     # the collectors' own metrics with collectorSelfMetrics, and `up` with any scrape of alloy-metrics
     # (the CloudWatch exporter is scraped on stacks with SQS queues).

@@ -180,16 +180,21 @@ def app_config_entries(
     receiver: ReceiverEndpoint,
     sample_rate: float,
     export_logs_to_loki: bool,
-    metrics_enabled: bool,
+    send_otlp_metrics: bool,
 ) -> dict[str, Any]:
-    """The app-config entries this program owns, as flat dotted keys."""
+    """The app-config entries this program owns, as flat dotted keys.
+
+    `send_otlp_metrics` is `observability.metrics.enabled`: whether the services send OTLP metrics,
+    which only the receiver takes in (applicationObservability). Every service alert and the LLM Judge
+    dashboard read them; the scrape annotations (annotation autodiscovery, the services' /metrics)
+    are another source and do not decide it."""
     # ValueError throughout (not TypeError): config validation catches one error type.
     is_number = isinstance(sample_rate, int | float) and not isinstance(sample_rate, bool)
     if not is_number or not 0.0 <= float(sample_rate) <= 1.0:
         raise ValueError(f"sample_rate {sample_rate!r} must be a number between 0.0 and 1.0")
     for label, flag in (
         ("export_logs_to_loki", export_logs_to_loki),
-        ("metrics_enabled", metrics_enabled),
+        ("send_otlp_metrics", send_otlp_metrics),
     ):
         if flag is not True and flag is not False:
             raise ValueError(f"{label} {flag!r} must be a bool")
@@ -198,7 +203,7 @@ def app_config_entries(
         # float() so the JSON always reads 1.0, never 1: the apps parse a float.
         KEY_SAMPLE_RATE: float(sample_rate),
         KEY_EXPORT_LOGS_TO_LOKI: export_logs_to_loki,
-        KEY_METRICS_ENABLED: metrics_enabled,
+        KEY_METRICS_ENABLED: send_otlp_metrics,
     }
 
 

@@ -21,12 +21,15 @@ from builders import cloudwatch
 from builders.app_instrumentation import DEFAULT_SERVICES, ServiceSpec
 from builders.dashboards import ServiceRoles
 from builders.features import FeatureToggles
+from builders.k8s_monitoring import ALL_NAMESPACES
 from builders.names import DNS1123_LABEL
 
 PROJECT = "llm-judge-observability"
 
 Platform = Literal["local", "eks"]
 PLATFORMS: tuple[Platform, ...] = ("local", "eks")
+ExternalSecretsOperator = Literal["install", "existing"]
+EXTERNAL_SECRETS_OPERATORS: tuple[ExternalSecretsOperator, ...] = ("install", "existing")
 
 _STACK_SLUG = re.compile(r"^[a-z][a-z0-9]{1,28}$")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -123,8 +126,13 @@ class EksSettings:
     """Platform eks: where the cluster is and what the AWS side collects."""
 
     region: str
-    external_secrets_chart_version: str
+    # The external-secrets chart the program installs; None with external_secrets_operator "existing".
+    external_secrets_chart_version: str | None
     existing_cluster_name: str | None = None
+    # "install": the program installs External Secrets (a created cluster, or an existing one without
+    # it); "existing": the cluster runs it already, the program only adds a SecretStore and the
+    # ExternalSecret in the namespace (README "Using a cluster's own External Secrets").
+    external_secrets_operator: ExternalSecretsOperator = "install"
     kubernetes_version: str = "1.33"
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
@@ -156,6 +164,8 @@ class StackConfig:
     app_config_map: str = "appconfig"
     app_config_key: str = "appconfig.json"
     alert_email_addresses: tuple[str, ...] = ()  # the program's own email contact point
+    # Whose pod logs are collected: None, `namespace` alone; ("*",), every namespace.
+    pod_logs_namespaces: tuple[str, ...] | None = None
     eks: EksSettings | None = None
 
 
@@ -230,6 +240,16 @@ def _id_list(regex: re.Pattern[str]) -> Callable[[str], tuple[str, ...]]:
         return tuple(given)
 
     return parse
+
+
+def _namespace_list(raw: str) -> tuple[str, ...]:
+    """`podLogsNamespaces`: distinct namespace names, or ["*"] alone for every namespace."""
+    if _json(raw) == [ALL_NAMESPACES]:
+        return (ALL_NAMESPACES,)
+    names = _id_list(DNS1123_LABEL)(raw)
+    if not names:
+        raise ValueError(raw)
+    return names
 
 
 def _email_addresses(raw: str) -> tuple[str, ...]:
@@ -364,6 +384,12 @@ SETTINGS: tuple[Setting, ...] = (
         "(Grafana expands {{ }} in alert annotations as templates)",
     ),
     Setting("alertEmailAddresses", _email_addresses, _EMAIL_ALLOWED),
+    Setting(
+        "podLogsNamespaces",
+        _namespace_list,
+        "a non-empty list of distinct namespace names (DNS-1123 labels) that includes `namespace`, "
+        'or ["*"] for every namespace of the cluster',
+    ),
     Setting("collectorTokenLifetimeDays", _days(2, 365), "a whole number of days from 2 to 365"),
     Setting("collectorTokenRotateBeforeDays", _days(1, 364), "a whole number of days from 1 to 364"),
     Setting(
@@ -386,8 +412,14 @@ SETTINGS: tuple[Setting, ...] = (
         "externalSecretsChartVersion",
         _matching(_SEMVER),
         "an exact chart version MAJOR.MINOR.PATCH of the external-secrets chart",
-        True,
-        "eks",
+        platform="eks",
+    ),
+    Setting(
+        "externalSecretsOperator",
+        _one_of(EXTERNAL_SECRETS_OPERATORS),
+        "install (the program installs External Secrets) or existing (the cluster's own installation, "
+        "with existingClusterName)",
+        platform="eks",
     ),
     Setting(
         "existingClusterName",
@@ -588,6 +620,15 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             "or neither (the account's default VPC)"
         )
     problems += _eks_access_checks(values)
+    problems += _external_secrets_checks(values)
+    pod_logs = values.get("podLogsNamespaces")
+    namespace = values.get("namespace", "llm-judge")
+    if pod_logs is not None and pod_logs != (ALL_NAMESPACES,) and namespace not in pod_logs:
+        problems.append(
+            f"{_full('podLogsNamespaces')} = {_show(list(pod_logs))}: must include the services' namespace "
+            f"{_show(namespace)} (their logs are what the dashboard, the trace links and tools.verify read), "
+            'or be ["*"] for every namespace'
+        )
     return problems
 
 
@@ -618,6 +659,32 @@ def _eks_access_checks(values: Mapping[str, Any]) -> list[str]:
                     '(see the README, "Cluster access"); remove it'
                 )
     return problems
+
+
+def _external_secrets_checks(values: Mapping[str, Any]) -> list[str]:
+    """The chart version goes with installing External Secrets; using the cluster's own needs an existing
+    cluster to have it."""
+    if values.get("platform") != "eks":
+        return []
+    operator = values.get("externalSecretsOperator", "install")
+    chart, mode = _full("externalSecretsChartVersion"), _full("externalSecretsOperator")
+    if operator == "install" and "externalSecretsChartVersion" not in values:
+        return [
+            f"{chart} is not set: it is required on platform eks while the program installs External "
+            f"Secrets (an exact chart version such as 2.10.0); or set {mode} to existing to use the "
+            "External Secrets an existing cluster already runs"
+        ]
+    if operator == "existing" and "externalSecretsChartVersion" in values:
+        return [
+            f"{chart} = {_show(values['externalSecretsChartVersion'])}: only applies while the program "
+            f"installs External Secrets, and {mode} is existing (the cluster's own installation); remove it"
+        ]
+    if operator == "existing" and "existingClusterName" not in values:
+        return [
+            f'{mode} = "existing": only with {_full("existingClusterName")}; a cluster the program creates '
+            "runs no External Secrets until the program installs it (install, the default)"
+        ]
+    return []
 
 
 def _alert_destination_problems(ours: Mapping[str, Any], features: FeatureToggles) -> list[str]:
@@ -740,6 +807,7 @@ def _build(
         app_config_map=values.get("appConfigMapName", "appconfig"),
         app_config_key=values.get("appConfigKey", "appconfig.json"),
         alert_email_addresses=values.get("alertEmailAddresses", ()),
+        pod_logs_namespaces=values.get("podLogsNamespaces"),
         eks=_eks(values) if values["platform"] == "eks" else None,
     )
 
@@ -748,8 +816,9 @@ def _eks(values: Mapping[str, Any]) -> EksSettings:
     defaults = EksSettings(region="", external_secrets_chart_version="")
     return EksSettings(
         region=values["awsRegion"],
-        external_secrets_chart_version=values["externalSecretsChartVersion"],
+        external_secrets_chart_version=values.get("externalSecretsChartVersion"),
         existing_cluster_name=values.get("existingClusterName"),
+        external_secrets_operator=values.get("externalSecretsOperator", defaults.external_secrets_operator),
         kubernetes_version=values.get("kubernetesVersion", defaults.kubernetes_version),
         vpc_id=values.get("vpcId"),
         subnet_ids=values.get("subnetIds", ()),

@@ -18,6 +18,8 @@ CHART_REPOSITORY = "https://charts.external-secrets.io"
 OPERATOR_ACCOUNT = ServiceAccountRef(namespace="external-secrets", name="external-secrets")
 # A namespaced SecretStore in the services' namespace, not a ClusterSecretStore: it serves
 # ExternalSecrets of its own namespace only, whose readers may read the credentials Secret anyway.
+# The same store whether the program installs External Secrets or the cluster runs its own
+# (config externalSecretsOperator): nothing in it depends on the operator's service account.
 STORE_KIND = "SecretStore"
 STORE_NAME = "aws-secrets-manager"
 # The store authenticates as this service account of the services' namespace, the one subject the

@@ -56,6 +56,11 @@ class MonitoringSpec:
     metrics_extra_config: str = ""  # Alloy config appended to the metrics collector
     # Changes whenever OpenCost's token does (its expiry time); see `_opencost`.
     opencost_credentials_version: str = ""
+    # Whose pod logs are collected: None, `namespace` alone; (ALL_NAMESPACES,), every namespace.
+    pod_logs_namespaces: tuple[str, ...] | None = None
+
+
+ALL_NAMESPACES = "*"  # config `podLogsNamespaces: ["*"]`
 
 
 def _res(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Values:
@@ -163,7 +168,7 @@ def _features(spec: MonitoringSpec) -> Values:
         "hostMetrics": (f.cluster_metrics, _host_metrics(spec)),
         "costMetrics": (f.cost_metrics, {"enabled": True, "collector": names.METRICS}),
         "annotationAutodiscovery": (f.annotation_autodiscovery, _annotation_autodiscovery(spec)),
-        "podLogsViaLoki": (f.pod_logs, _pod_logs()),
+        "podLogsViaLoki": (f.pod_logs, _pod_logs(spec)),
         "clusterEvents": (f.cluster_events, {"enabled": True, "collector": names.SINGLETON}),
         "applicationObservability": (f.application_observability, _application_observability()),
         "integrations": (f.collector_self_metrics, _self_metrics(spec)),
@@ -298,8 +303,33 @@ def _annotation_autodiscovery(spec: MonitoringSpec) -> Values:
     }
 
 
-def _pod_logs() -> Values:
-    return {"enabled": True, "collector": names.LOGS, "namespaces": []}  # [] = all namespaces
+def _pod_logs(spec: MonitoringSpec) -> Values:
+    # By default the services' namespace only, as for annotation autodiscovery: on a shared cluster the
+    # other namespaces' logs are other teams' and would be shipped to this Grafana Cloud stack (and
+    # its logs bill). The chart's `[]` is every namespace; exact names are passed to the discovery as
+    # `namespaces { names = [...] }` (charts/feature-pod-logs-via-loki values.yaml `namespaces`,
+    # templates/_discovery.alloy.tpl).
+    if spec.pod_logs_namespaces is None:
+        namespaces = [spec.namespace]
+    elif spec.pod_logs_namespaces == (ALL_NAMESPACES,):
+        namespaces = []
+    else:
+        namespaces = list(spec.pod_logs_namespaces)
+    return {"enabled": True, "collector": names.LOGS, "namespaces": namespaces}
+
+
+# The services' OTLP metrics that nothing here queries and that the free tier cannot afford: the
+# ASGI instrumentation's request and response body-size histograms (opentelemetry-instrumentation-asgi
+# 0.66b1 with OTEL_SEMCONV_STABILITY_OPT_IN=http; the semantic conventions' `http.server.request.body.size`
+# and `http.server.response.body.size`), 16 buckets + 2 per label set, about 1,440 series per cluster
+# of five services (README "Series bill"). Dropped in the receiver, before they become series, like
+# the allow lists drop what the scraped sources send. Every other OTLP metric passes.
+# OTel metric name -> the Prometheus name it becomes (unit "By" -> `_bytes`:
+# https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/).
+DROPPED_OTLP_METRICS: Mapping[str, str] = {
+    "http.server.request.body.size": "http_server_request_body_size_bytes",
+    "http.server.response.body.size": "http_server_response_body_size_bytes",
+}
 
 
 def _application_observability() -> Values:
@@ -313,6 +343,11 @@ def _application_observability() -> Values:
                 "http": {"enabled": True, "port": names.OTLP_HTTP_PORT},
             }
         },
+        # An `otelcol.processor.filter` on the receiver's pipeline: a metric matching any condition
+        # (OTTL, metric context) is dropped (charts/feature-application-observability values.yaml
+        # `metrics.filters.metric`, templates/_processor_filter.tpl;
+        # https://grafana.com/docs/alloy/latest/reference/components/otelcol/otelcol.processor.filter/).
+        "metrics": {"filters": {"metric": [f'name == "{name}"' for name in DROPPED_OTLP_METRICS]}},
     }
 
 

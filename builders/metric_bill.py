@@ -38,7 +38,10 @@ NAMESPACES = "Kubernetes / Views / Namespaces"  # 15758
 NODES = "Kubernetes / Views / Nodes"  # 15759
 PODS = "Kubernetes / Views / Pods"  # 15760
 LLM_JUDGE = "LLM Judge"  # builders/dashboards.py
-ALERTS = "alert rules"  # builders/alerts.py
+ALERTS = "alert rules"  # builders/alerts.py: the pipeline and queue groups
+# The per-service rules (group llm-judge-services): only with applicationObservability and
+# appInstrumentation, where the services' request metrics can arrive (builders.alerts.alert_catalog).
+SERVICE_ALERTS = "service alert rules"
 
 # Source -> metric -> what queries it. Metrics no source here produces (builders/k8s_monitoring.py
 # NOT_DELIVERED) are left out; CloudWatch's only count on stacks that collect SQS.
@@ -154,8 +157,8 @@ QUERIED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     SERVICES_OTLP: {
         "http_client_request_duration_seconds_bucket": (LLM_JUDGE,),
         "http_client_request_duration_seconds_count": (LLM_JUDGE,),
-        "http_server_request_duration_seconds_bucket": (LLM_JUDGE, ALERTS),
-        "http_server_request_duration_seconds_count": (LLM_JUDGE, ALERTS),
+        "http_server_request_duration_seconds_bucket": (LLM_JUDGE, SERVICE_ALERTS),
+        "http_server_request_duration_seconds_count": (LLM_JUDGE, SERVICE_ALERTS),
     },
     CLOUDWATCH_SQS: {
         "aws_sqs_approximate_age_of_oldest_message_maximum": (LLM_JUDGE,),

@@ -220,3 +220,43 @@ def handover_message(namespace: str, found: Sequence[Handover]) -> str:
         lines.append(f"  {handover.effect}")
     lines.append('See README.md, "Coming from the manual install".')
     return "\n".join(lines)
+
+
+# --- External Secrets already running (eks, externalSecretsOperator: install) -------------------
+# The program installs External Secrets through a provider that never adopts: its namespace, then a
+# Helm release whose CRDs are templates (`installCRDs: true`, builders/external_secrets.py). On a
+# cluster that already runs External Secrets either fails part-way, after the AWS side exists: the
+# namespace with AlreadyExists, or Helm refusing CRDs another release or installer owns ("invalid
+# ownership metadata", helm/helm pkg/action/validate.go `existingResourceConflict`). The stack's first
+# run reads both first; an installation of its own from an earlier run is in the stack's state.
+EXTERNAL_SECRETS_CRD = "externalsecrets.external-secrets.io"
+
+
+@dataclass(frozen=True)
+class ExternalSecretsSeen:
+    """What the first run finds of an External Secrets installation it did not make."""
+
+    crd: bool  # the ExternalSecret CRD exists
+    namespace: bool  # the namespace the program would install the operator into exists
+
+
+def external_secrets_message(
+    seen: ExternalSecretsSeen, operator_namespace: str, namespace: str
+) -> str | None:
+    """One message when the cluster already runs External Secrets; None when it does not."""
+    found = [f"CustomResourceDefinition {EXTERNAL_SECRETS_CRD}"] * seen.crd + [
+        f"namespace {operator_namespace}"
+    ] * seen.namespace
+    if not found:
+        return None
+    return (
+        f"this cluster already runs External Secrets ({' and '.join(found)} "
+        f"{'exist' if len(found) > 1 else 'exists'}), and this program "
+        f"would install its own over it (Helm release external-secrets with its CRDs, in namespace "
+        f"{operator_namespace}) and fail part-way. Nothing was changed. To use the cluster's "
+        "installation (External Secrets 0.17 or later, serving external-secrets.io/v1), run "
+        "`pulumi config set externalSecretsOperator existing` and "
+        "`pulumi config rm externalSecretsChartVersion`, "
+        f"then `pulumi up` again: the program then adds only a service account, a SecretStore and the "
+        f'ExternalSecret in namespace {namespace}. See README.md, "Using a cluster\'s own External Secrets".'
+    )

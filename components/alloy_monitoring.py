@@ -42,6 +42,8 @@ class AlloyMonitoringArgs:
     metrics_extra_config: str = ""
     # Changes when OpenCost's token does (its expiry): rolls OpenCost's pod onto a rotated token.
     opencost_credentials_version: pulumi.Input[str] = ""
+    # Config `podLogsNamespaces`: None, `namespace` alone; ("*",), every namespace.
+    pod_logs_namespaces: tuple[str, ...] | None = None
 
 
 class AlloyMonitoring(pulumi.ComponentResource):
@@ -74,6 +76,7 @@ class AlloyMonitoring(pulumi.ComponentResource):
                     metrics_service_account_annotations=annotations,
                     metrics_extra_config=args.metrics_extra_config,
                     opencost_credentials_version=opencost_version,
+                    pod_logs_namespaces=args.pod_logs_namespaces,
                 )
             )
 

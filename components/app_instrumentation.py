@@ -47,7 +47,10 @@ class AppInstrumentationArgs:
     cluster_name: str
     trace_sample_rate: float
     export_logs_to_loki: bool
-    metrics_enabled: bool
+    # App config `observability.metrics.enabled`: the services send OTLP metrics (to the receiver).
+    send_otlp_metrics: bool
+    # The prometheus.io/scrape|port|path pod annotations, for annotation autodiscovery.
+    scrape_annotations: bool
     app_config_map: str
     app_config_key: str
     k8s_provider: k8s.Provider
@@ -103,7 +106,7 @@ class AppInstrumentation(pulumi.ComponentResource):
             if args.app_config_key not in (data or {}):
                 raise AppConfigError(f"{source} does not exist; keys there: {sorted(data or {})}")
             entries = app_config_entries(
-                endpoint, args.trace_sample_rate, args.export_logs_to_loki, args.metrics_enabled
+                endpoint, args.trace_sample_rate, args.export_logs_to_loki, args.send_otlp_metrics
             )
             return merge_app_config(data[args.app_config_key], entries, source)
 
@@ -137,7 +140,7 @@ class AppInstrumentation(pulumi.ComponentResource):
         def spec(resolved: list) -> k8s.apps.v1.DeploymentSpecPatchArgsDict:
             endpoint, ns = resolved
             env = otel_env(service, endpoint, args.deployment_environment, args.cluster_name, ns)
-            annotations = scrape_annotations(service) if args.metrics_enabled else {}
+            annotations = scrape_annotations(service) if args.scrape_annotations else {}
             return cast(
                 k8s.apps.v1.DeploymentSpecPatchArgsDict, deployment_patch_spec(service, env, annotations)
             )

@@ -1,6 +1,17 @@
 """Dashboards: the LLM Judge dashboard (built in code) and pinned Kubernetes ones from grafana.com, in
 this cluster's folder under uids that carry the cluster (builders.grafana_objects): every cluster's
-stack has its own copy."""
+stack has its own copy.
+
+`overwrite=False`: a uid is this cluster's own, so a dashboard that already holds it belongs to another
+stack (a copied stack file with the same clusterName) or was made by hand, and creating ours over it
+must fail, loudly, instead of taking it over. Only the create reads the flag: the provider's update
+posts with overwrite on whatever the resource says (grafana/terraform-provider-grafana
+internal/resources/grafana/resource_dashboard.go, v4.44.0 and main at 3f9621f: `makeDashboard` line 249 takes
+`overwrite` for `CreateDashboard`, `UpdateDashboard` sets `dashboard.Overwrite = true` at line 230),
+so this stack's own later changes, a uid change included, still go through. Without it Grafana
+refuses to save over an existing uid or title in the folder (the schema's `overwrite`, same file line
+110: "overwrite existing dashboard with newer version, same dashboard title in folder or same dashboard
+uid"; Dashboard HTTP API https://grafana.com/docs/grafana/latest/developers/http_api/dashboard/, 412)."""
 
 from __future__ import annotations
 
@@ -57,7 +68,7 @@ class Dashboards(pulumi.ComponentResource):
                     )
                 )
             ),
-            overwrite=True,
+            overwrite=False,
             opts=child,
         )
         urls = {"llm-judge": custom.url}
@@ -78,7 +89,7 @@ class Dashboards(pulumi.ComponentResource):
                 f"{name}-{pinned.gnet_id}",
                 folder=args.folder_uid,
                 config_json=model,
-                overwrite=True,
+                overwrite=False,
                 opts=child,
             )
             urls[str(pinned.gnet_id)] = dashboard.url

@@ -25,6 +25,17 @@ class ClusterNetwork:
     subnet_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ExistingCluster:
+    """An existing cluster as the program needs it (existing_cluster(...))."""
+
+    name: str
+    endpoint: str
+    certificate_authority: str  # base64 PEM, as EKS returns it
+    oidc_issuer_url: str  # https://oidc.eks.<region>.amazonaws.com/id/<id>
+    oidc_provider_arn: str  # the account's IAM OIDC provider for that issuer (IRSA)
+
+
 @dataclass
 class EksClusterArgs:
     cluster_name: str
@@ -32,6 +43,7 @@ class EksClusterArgs:
     aws_provider: aws.Provider
     namespace: str  # the services' namespace, which the preview role may read
     network: ClusterNetwork | None = None  # cluster_network(...); None for an existing cluster
+    existing: ExistingCluster | None = None  # existing_cluster(...) with existingClusterName
     # The EBS CSI driver's IRSA role; it needs this cluster's OIDC provider, so it is
     # resolved after this component exists (a deferred Output). Unused for an existing cluster.
     ebs_csi_role_arn: pulumi.Input[str] | None = None
@@ -153,21 +165,59 @@ class EksCluster(pulumi.ComponentResource):
         return admin_access
 
     def _existing(self, args: EksClusterArgs) -> None:
-        name = args.settings.existing_cluster_name or ""
-        invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.aws_provider)
-        found = aws.eks.get_cluster_output(name=name, opts=invoke)
-        issuer_url = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
-        provider = aws.iam.get_open_id_connect_provider_output(url=issuer_url, opts=invoke)
-        # Read the typed field before Output.all, which turns typed results into plain dicts.
-        certificate_authority = found.certificate_authorities.apply(lambda cas: cas[0].data)
-        kubeconfig = pulumi.Output.all(found.endpoint, certificate_authority).apply(
-            lambda r: json.dumps(eks_kubeconfig(name, r[0], r[1], args.settings.region))
-        )
+        found = args.existing
+        assert found is not None, "an existing cluster needs existing_cluster(...) first"
+        region = args.settings.region
+        kubeconfig = eks_kubeconfig(found.name, found.endpoint, found.certificate_authority, region)
         self.workload_dependencies = []
-        self.cluster_name = found.name
-        self.kubeconfig = pulumi.Output.secret(kubeconfig)
-        self.oidc_provider_arn = provider.arn
-        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+        self.cluster_name = pulumi.Output.from_input(found.name)
+        self.kubeconfig = pulumi.Output.secret(json.dumps(kubeconfig))
+        self.oidc_provider_arn = pulumi.Output.from_input(found.oidc_provider_arn)
+        self.oidc_issuer = pulumi.Output.from_input(found.oidc_issuer_url.removeprefix("https://"))
+
+
+def existing_cluster(settings: EksSettings, aws_provider: aws.Provider) -> ExistingCluster:
+    """`existingClusterName`: the cluster and the IAM OIDC provider its IRSA roles trust.
+
+    Plain (blocking) lookups before anything else of the platform is declared, like
+    `cluster_network`: a cluster that cannot be read, or one without an IAM OIDC provider, stops the
+    run with one message saying what to do (pulumi.RunError), instead of the provider's raw lookup
+    error. The provider's OIDC lookup lists the account's providers and matches the issuer; none
+    matching is "reading IAM OIDC Provider (<url>): couldn't find resource" (terraform-provider-aws
+    internal/service/iam/openid_connect_provider_data_source.go `findOpenIDConnectProviderByURL`).
+    EKS creates no IAM OIDC provider for a cluster: its owner does, once
+    (https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html).
+    """
+    name = settings.existing_cluster_name
+    assert name, "existing_cluster(...) needs existingClusterName"
+    invoke = pulumi.InvokeOptions(provider=aws_provider)
+    try:
+        found = aws.eks.get_cluster(name=name, opts=invoke)
+    except Exception as err:  # the provider's lookup error, whatever it is, goes into the message
+        raise pulumi.RunError(
+            f'{PROJECT}:existingClusterName = "{name}": cannot read an EKS cluster of that name in '
+            f"{settings.region} with the AWS credentials of this run (it needs eks:DescribeCluster): {err}"
+        ) from None
+    issuer = found.identities[0].oidcs[0].issuer
+    try:
+        provider = aws.iam.get_open_id_connect_provider(url=issuer, opts=invoke)
+    except Exception as err:
+        raise pulumi.RunError(
+            f"EKS cluster {name} ({PROJECT}:existingClusterName) has no IAM OIDC provider for its issuer "
+            f"{issuer} that this run can read, and its IRSA roles (alloy-metrics, external-secrets) must "
+            "trust one. Nothing was changed. If it does not exist, its owner creates it once: "
+            f"`eksctl utils associate-iam-oidc-provider --cluster {name} --region {settings.region} "
+            f"--approve` (or `aws iam create-open-id-connect-provider --url {issuer} --client-id-list "
+            "sts.amazonaws.com`); the identity running `pulumi up` also needs iam:ListOpenIDConnectProviders "
+            f"and iam:GetOpenIDConnectProvider. The lookup said: {err}"
+        ) from None
+    return ExistingCluster(
+        name=found.name,
+        endpoint=found.endpoint,
+        certificate_authority=found.certificate_authorities[0].data,
+        oidc_issuer_url=issuer,
+        oidc_provider_arn=provider.arn,
+    )
 
 
 def cluster_network(settings: EksSettings, aws_provider: aws.Provider) -> ClusterNetwork:

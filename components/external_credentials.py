@@ -1,6 +1,10 @@
 """ExternalCredentials (eks): the Grafana Cloud credentials in AWS Secrets Manager, brought into
 the cluster by the External Secrets Operator as Secret `grafana-cloud-credentials`, through a
-SecretStore of the services' namespace that reads AWS as that namespace's reader service account."""
+SecretStore of the services' namespace that reads AWS as that namespace's reader service account.
+
+The operator itself is installed by the program (`chart_version` set), or it is the cluster's own
+(`chart_version` None, config `externalSecretsOperator: existing`); the store, its reader and the
+ExternalSecret are the same either way: nothing of them depends on the operator's service account."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ class ExternalCredentialsArgs:
     cluster_name: str
     namespace: pulumi.Input[str]  # where the Secret must appear
     region: str
-    chart_version: str
+    chart_version: str | None  # None: the cluster's own External Secrets (externalSecretsOperator: existing)
     kms_key_arn: str | None
     entries: Mapping[str, pulumi.Input[str]]  # builders.credentials.secret_entries(...)
     reader_role_arn: pulumi.Input[str]  # the IRSA role of the store's reader service account
@@ -80,26 +84,7 @@ class ExternalCredentials(pulumi.ComponentResource):
             opts=on_aws,
         )
 
-        operator_namespace = k8s.core.v1.Namespace(
-            f"{name}-operator-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=OPERATOR_ACCOUNT.namespace),
-            opts=on_k8s,
-        )
-        operator = k8s.helm.v3.Release(
-            f"{name}-operator",
-            name="external-secrets",
-            namespace=OPERATOR_ACCOUNT.namespace,
-            chart=CHART,
-            version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-            values=operator_values(),
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=OPERATOR_READY_TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions.merge(
-                on_k8s, pulumi.ResourceOptions(depends_on=[operator_namespace])
-            ),
-        )
+        operator = [] if args.chart_version is None else [self._operator(name, args.chart_version, on_k8s)]
         reader = k8s.core.v1.ServiceAccount(
             f"{name}-reader",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -116,7 +101,7 @@ class ExternalCredentials(pulumi.ComponentResource):
             kind=STORE_KIND,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=STORE_NAME, namespace=args.namespace),
             spec=secret_store_spec(args.region),
-            opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[operator, reader])),
+            opts=pulumi.ResourceOptions.merge(on_k8s, pulumi.ResourceOptions(depends_on=[*operator, reader])),
         )
         k8s.apiextensions.CustomResource(
             f"{name}-external-secret",
@@ -151,4 +136,27 @@ class ExternalCredentials(pulumi.ComponentResource):
                 "reader_namespace": self.reader_namespace,
                 "reader_service_account": self.reader_service_account,
             }
+        )
+
+    def _operator(self, name: str, chart_version: str, on_k8s: pulumi.ResourceOptions) -> pulumi.Resource:
+        """External Secrets, installed by the program: its namespace and Helm release."""
+        operator_namespace = k8s.core.v1.Namespace(
+            f"{name}-operator-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OPERATOR_ACCOUNT.namespace),
+            opts=on_k8s,
+        )
+        return k8s.helm.v3.Release(
+            f"{name}-operator",
+            name="external-secrets",
+            namespace=OPERATOR_ACCOUNT.namespace,
+            chart=CHART,
+            version=chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            values=operator_values(),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=OPERATOR_READY_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions.merge(
+                on_k8s, pulumi.ResourceOptions(depends_on=[operator_namespace])
+            ),
         )

@@ -11,7 +11,9 @@ in a preview as in an update.
 What it reads, with the kubeconfig context (local) or kubeconfig (eks) the Kubernetes provider
 uses: the credentials Secret and the Helm release's storage Secrets in the namespace (RBAC: get
 and list Secrets there; a role without them, such as the read-only PR preview role, skips the
-check). `builders.preflight` decides. While the kubeconfig is unknown (a preview
+check). On eks, where the program installs External Secrets, the stack's first run (no preflight in
+its state yet) also reads the ExternalSecret CRD and the operator's namespace (get on both, cluster
+scope). `builders.preflight` decides. While the kubeconfig is unknown (a preview
 of a cluster this run creates) nothing is read: a cluster that does not exist holds nothing.
 
 It reads through clients.kube, the standard-library Kubernetes client tools.verify uses too (kubeconfig
@@ -42,8 +44,11 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from builders.preflight import (
+    EXTERNAL_SECRETS_CRD,
+    ExternalSecretsSeen,
     HelmRevision,
     SecretSeen,
+    external_secrets_message,
     handover_message,
     handovers,
     helm_history_selector,
@@ -52,7 +57,14 @@ from clients.http import RequestError
 from clients.kube import KubeClient, client_for, default_kubeconfig_paths, load_kubeconfig, parse_kubeconfig
 from clients.redact import Redactor
 
-INPUT_KEYS = ("namespace", "secret_name", "release_name", "kube_context", "kubeconfig")
+INPUT_KEYS = (
+    "namespace",
+    "secret_name",
+    "release_name",
+    "kube_context",
+    "kubeconfig",
+    "external_secrets_namespace",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,9 @@ class Target:
     release_name: str
     kube_context: str | None = None
     kubeconfig: str | None = None  # JSON or YAML text
+    # Where the program installs External Secrets (eks, externalSecretsOperator: install); None: it
+    # installs none (local, or the cluster's own External Secrets).
+    external_secrets_namespace: str | None = None
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> Target | None:
@@ -89,6 +104,25 @@ def read_namespace(target: Target, kube: KubeClient) -> tuple[SecretSeen | None,
     return secret, [HelmRevision.from_storage_secret(s) for s in history.get("items") or []]
 
 
+def read_external_secrets(target: Target, kube: KubeClient) -> ExternalSecretsSeen:
+    """Whether External Secrets' CRD and the operator's namespace exist."""
+
+    def exists(path: str) -> bool:
+        try:
+            kube.get_json(path)
+        except RequestError as err:
+            if err.status != 404:
+                raise
+            return False
+        return True
+
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    return ExternalSecretsSeen(
+        crd=exists(f"{crds}/{EXTERNAL_SECRETS_CRD}"),
+        namespace=exists(f"/api/v1/namespaces/{target.external_secrets_namespace or ''}"),
+    )
+
+
 def kube_client_for(target: Target, redactor: Redactor) -> KubeClient:
     """A Kubernetes API client configured like the program's Kubernetes provider."""
     if target.kubeconfig:
@@ -97,15 +131,23 @@ def kube_client_for(target: Target, redactor: Redactor) -> KubeClient:
     return client_for(load_kubeconfig(default_kubeconfig_paths()), target.kube_context, redactor)
 
 
-def preflight_failure(target: Target) -> str | None:
+def preflight_failure(target: Target, first_run: bool = False) -> str | None:
     """The hand-over message, or None when the namespace holds nothing in the way.
 
+    `first_run`: no preflight in the stack's state yet, so an External Secrets installation found
+    now is not one the program made on an earlier run (read only where the program installs one).
     A cluster that cannot be read fails the run too: without the read, nothing says the run
     would not stop half-way on the user's objects.
     """
     redactor = Redactor()  # what the client meets (tokens, exec credentials) stays out of the message
     try:
-        secret, history = read_namespace(target, kube_client_for(target, redactor))
+        kube = kube_client_for(target, redactor)
+        secret, history = read_namespace(target, kube)
+        external_secrets = (
+            read_external_secrets(target, kube)
+            if first_run and target.external_secrets_namespace
+            else ExternalSecretsSeen(crd=False, namespace=False)
+        )
     except RequestError as err:
         if err.status == 403:
             # A role that may not read Secrets there: the PR preview role, whose EKS access entry is
@@ -116,15 +158,20 @@ def preflight_failure(target: Target) -> str | None:
     except Exception as err:
         return redactor(f"cannot read namespace {target.namespace} through {target.cluster}: {err}")
     found = handovers(target.namespace, secret, target.release_name, history)
-    return handover_message(target.namespace, found) if found else None
+    messages = [
+        handover_message(target.namespace, found) if found else None,
+        external_secrets_message(external_secrets, target.external_secrets_namespace or "", target.namespace),
+    ]
+    return "\n\n".join(m for m in messages if m) or None
 
 
 class ClusterPreflightProvider(ResourceProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         target = Target.from_props(news)
         if target is None:
             return CheckResult(news, [])
-        failure = preflight_failure(target)
+        # No old inputs: the preflight is not in the stack's state, so this is the stack's first run.
+        failure = preflight_failure(target, first_run=not olds)
         return CheckResult(news, [CheckFailure("", failure)] if failure else [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -149,6 +196,7 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
         release_name: str,
         kube_context: str | None = None,
         kubeconfig: pulumi.Input[str] | None = None,
+        external_secrets_namespace: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -159,6 +207,7 @@ class ClusterPreflight(pulumi.dynamic.Resource, module="llmjudge", name="Cluster
             # The kubeconfig holds no credential (it runs `aws eks get-token`), but it is a secret
             # where it comes from: keep it one in state.
             "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+            "external_secrets_namespace": external_secrets_namespace,
         }
         super().__init__(ClusterPreflightProvider(), resource_name, props, opts)
 
@@ -169,5 +218,6 @@ __all__ = [
     "Target",
     "kube_client_for",
     "preflight_failure",
+    "read_external_secrets",
     "read_namespace",
 ]

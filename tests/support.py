@@ -143,12 +143,19 @@ def rendered_manifests(stack: str) -> list[dict[str, Any]]:
 
 @functools.cache
 def _rendered(chart: str, stack: str) -> tuple[dict[str, Any], ...]:
+    return _render(chart, stack_values(stack))
+
+
+def rendered_values(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Any values (a stack's, changed) rendered with the real chart; not cached."""
+    return list(_render(str(chart_path()), values))
+
+
+def _render(chart: str, values: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     import helm_python  # dev-only (requirements-dev.txt): a missing one is an error, not a skip
     import yaml
 
-    files = helm_python.Chart.load(chart).render(
-        values=stack_values(stack), name=RELEASE, namespace=RENDER_NAMESPACE
-    )
+    files = helm_python.Chart.load(chart).render(values=values, name=RELEASE, namespace=RENDER_NAMESPACE)
     return tuple(
         doc
         for path, text in files.items()
@@ -227,12 +234,17 @@ def llm_judge_dashboard(stack: str) -> dict[str, Any]:
     return model
 
 
-def alert_expressions(stack: str) -> list[tuple[str, str]]:
-    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers."""
+def alert_expressions(stack: str, groups: Callable[[str], bool] = lambda _: True) -> list[tuple[str, str]]:
+    """(rule title, PromQL) of every Prometheus query of the alert rules the program registers, in the
+    rule groups `groups` accepts (by name)."""
     import json
 
     found = []
-    for group in (r for r in stack_registrations(stack) if r.type == "grafana:alerting/ruleGroup:RuleGroup"):
+    for group in (
+        r
+        for r in stack_registrations(stack)
+        if r.type == "grafana:alerting/ruleGroup:RuleGroup" and groups(r.inputs["name"])
+    ):
         for rule in group.inputs["rules"]:
             for data in rule["datas"]:
                 model = json.loads(data["model"])

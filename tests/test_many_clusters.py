@@ -34,8 +34,11 @@ ACCESS_POLICY_TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotat
 SERVICE_ACCOUNT = "grafana:cloud/stackServiceAccount:StackServiceAccount"
 SERVICE_ACCOUNT_TOKEN = "grafana:cloud/stackServiceAccountRotatingToken:StackServiceAccountRotatingToken"
 
-# (stack file, clusterName override): the local cluster, the EKS cluster, a staging EKS cluster.
+# (stack file, clusterName override): the local cluster, the EKS cluster, a staging EKS cluster. The
+# EKS ones with their services instrumented (the README's second `up`), so each declares every rule.
 CLUSTER_STACKS = (("local", None), ("eks", None), ("eks", "llm-judge-eks-staging"))
+EKS_FEATURES = yaml.safe_load((ROOT / "Pulumi.eks.yaml").read_text())["config"][f"{PROJECT}:features"]
+EKS_WITH_SERVICES = json.dumps({**EKS_FEATURES, "appInstrumentation": True})
 
 
 def grafana_identities(r: Registration) -> Iterator[tuple[str, ...]]:
@@ -85,7 +88,9 @@ def declared() -> dict[str, list[tuple[str, ...]]]:
     """Cluster name -> the Grafana objects its stack declares (each stack run to completion)."""
     found: dict[str, list[tuple[str, ...]]] = {}
     for stack, cluster_name in CLUSTER_STACKS:
-        overrides = {} if cluster_name is None else {"clusterName": cluster_name}
+        overrides: dict[str, str] = {} if cluster_name is None else {"clusterName": cluster_name}
+        if stack == "eks":
+            overrides["features"] = EKS_WITH_SERVICES
         config, secret_keys = config_for(stack, **overrides)
         assert config[SLUG_KEY] == "llmjudge"  # one Grafana Cloud stack for all of them
         found[config[f"{PROJECT}:clusterName"]] = grafana_objects(

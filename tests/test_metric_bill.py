@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from builders import metric_bill
+from builders.alerts import SERVICES_GROUP
 from builders.grafana_com import PREBUILT_DASHBOARDS
-from builders.k8s_monitoring import NOT_DELIVERED
+from builders.k8s_monitoring import DROPPED_OTLP_METRICS, NOT_DELIVERED
 from builders.metric_bill import (
     ALERTS,
     ALLOY,
@@ -20,6 +21,7 @@ from builders.metric_bill import (
     FILTERED_SOURCES,
     LLM_JUDGE,
     QUERIED,
+    SERVICE_ALERTS,
     SERVICES_OTLP,
     running_sources,
     series_bill,
@@ -29,11 +31,19 @@ from tests.support import (
     llm_judge_dashboard,
     pinned_dashboard,
     rendered_pipeline,
+    stack_registrations,
     stack_values,
 )
 from tools.chart_check import load_chart_data
-from tools.metric_catalog import allow_list, dashboard_metric_names, metric_names_in, otel_metric_names
+from tools.metric_catalog import (
+    OTEL_HISTOGRAMS,
+    allow_list,
+    dashboard_metric_names,
+    metric_names_in,
+    otel_metric_names,
+)
 from tools.rendered_pipeline import ANY_SCRAPE, producers_of
+from tools.synth import consumers
 
 STACKS = ("local", "eks")
 PINNED = {
@@ -51,11 +61,17 @@ def parsed(stack: str, consumer: str) -> set[str]:
     elif consumer == LLM_JUDGE:
         names = set(dashboard_metric_names(llm_judge_dashboard(stack)))
     else:
-        names = set().union(*(metric_names_in(expr) for _, expr in alert_expressions(stack)))
+        services = consumer == SERVICE_ALERTS
+        rules = alert_expressions(stack, lambda group: (group == SERVICES_GROUP) is services)
+        names = set().union(*(metric_names_in(expr) for _, expr in rules))
     return names - set(NOT_DELIVERED)
 
 
 def written(stack: str, consumer: str) -> set[str]:
+    """What the bill says the consumer queries on this stack: nothing where the stack does not provision
+    it (tools.synth.consumers, e.g. no service rules on eks before appInstrumentation)."""
+    if consumer not in consumers(list(stack_registrations(stack))):
+        return set()
     running = running_sources(stack_values(stack))
     return {m for s in running for m, users in QUERIED.get(s, {}).items() if consumer in users}
 
@@ -65,7 +81,7 @@ def test_the_pinned_consumers_are_the_pinned_dashboards() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-@pytest.mark.parametrize("consumer", [*PINNED, LLM_JUDGE, ALERTS])
+@pytest.mark.parametrize("consumer", [*PINNED, LLM_JUDGE, ALERTS, SERVICE_ALERTS])
 def test_queried_is_what_each_dashboard_and_the_alerts_query(stack: str, consumer: str) -> None:
     assert written(stack, consumer) == parsed(stack, consumer)
 
@@ -151,3 +167,19 @@ def test_bill_only_counts_the_consumers_the_stack_provisions() -> None:
         "kube_statefulset_replicas",
         "kube_statefulset_status_replicas_ready",
     )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_receiver_drops_the_body_size_histograms_and_nothing_queried(stack: str) -> None:
+    # The free tier cannot afford them (about 1,440 series per cluster: README "Series bill") and
+    # nothing here reads them: dropped in the receiver, as the real render shows.
+    pipeline = rendered_pipeline(stack)
+    assert pipeline.otlp_dropped == set(DROPPED_OTLP_METRICS)
+    for otel, series in DROPPED_OTLP_METRICS.items():
+        assert series in OTEL_HISTOGRAMS, otel  # the services do send it
+        for suffix in ("_bucket", "_count", "_sum"):
+            assert not pipeline.delivers(series + suffix, (SERVICES_OTLP,))
+    queried = set(QUERIED[SERVICES_OTLP])
+    assert queried and all(pipeline.delivers(name, (SERVICES_OTLP,)) for name in queried)
+    assert "http_server_active_requests" in otel_metric_names()
+    assert pipeline.delivers("http_server_active_requests", (SERVICES_OTLP,))  # the rest passes

@@ -7,11 +7,17 @@ import json
 import pulumi
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.external_secrets import API_VERSION, IRSA_ROLE_ANNOTATION, READER_ACCOUNT_NAME, aws_secret_name
+from builders.external_secrets import (
+    API_VERSION,
+    IRSA_ROLE_ANNOTATION,
+    READER_ACCOUNT_NAME,
+    STORE_NAME,
+    aws_secret_name,
+)
 from builders.iam import EBS_CSI_SERVICE_ACCOUNT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
-from tests.support import by_type, one, prepared, settled
+from tests.support import DELETE, by_type, one, prepared, settled
 from tools.mocks import (
     PLACEHOLDER_OIDC_ISSUER,
     PLACEHOLDER_OIDC_PROVIDER_ARN,
@@ -174,7 +180,7 @@ def test_collectors_wait_for_the_external_secret_and_get_irsa_and_cloudwatch():
         }
         assert 'prometheus.exporter.cloudwatch "sqs"' in metrics["extraConfig"]
         assert '"QueueName" = "inference_queue"' in metrics["extraConfig"]
-        assert values["clusterMetrics"]["apiServer"]["enabled"] is True
+        assert values["clusterMetrics"]["apiServer"]["enabled"] is False  # Pulumi.eks.yaml's apiServerMetrics
         assert {"operator": "Exists"} in values["collectors"]["alloy-logs"]["controller"]["tolerations"]
 
     return settled(run, check)
@@ -287,5 +293,48 @@ def test_a_rotated_token_is_pushed_to_the_cluster_in_the_same_update():
             expiries[n] for n in ("grafana-cloud-collectors-token", "grafana-cloud-opencost-token")
         )
         assert one(run, "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
+
+    return settled(run, check)
+
+
+def _with_the_clusters_own_external_secrets():
+    return prepared(
+        "eks",
+        existingClusterName="shared-prod",
+        externalSecretsOperator="existing",
+        externalSecretsChartVersion=DELETE,
+    ).start()
+
+
+@pulumi.runtime.test
+def test_the_clusters_own_external_secrets_get_a_store_and_reader_in_the_namespace_only():
+    run = _with_the_clusters_own_external_secrets()
+
+    def check(run):
+        # Nothing cluster-wide: no operator namespace or release, no ClusterSecretStore.
+        assert [
+            r for r in by_type(run, "kubernetes:helm.sh/v3:Release") if r.inputs["chart"] != "k8s-monitoring"
+        ] == []
+        assert by_type(run, "kubernetes:core/v1:Namespace") == [one(run, "kubernetes:core/v1:Namespace")]
+        assert one(run, "kubernetes:core/v1:Namespace").inputs["metadata"]["name"] == "llm-judge"
+        assert [r for r in run.monitor.registrations if r.type.endswith(":ClusterSecretStore")] == []
+        store = custom_resource(run, "SecretStore")
+        assert store.inputs["metadata"] == {"name": STORE_NAME, "namespace": "llm-judge"}
+        jwt = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+        assert jwt == {"name": READER_ACCOUNT_NAME}  # a SecretStore's account is in its own namespace
+        reader = one(run, "kubernetes:core/v1:ServiceAccount")
+        assert (reader.inputs["metadata"]["namespace"], reader.inputs["metadata"]["name"]) == (
+            "llm-judge",
+            READER_ACCOUNT_NAME,
+        )
+        role_arn = reader.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert role_arn.endswith(":role/llm-judge-eks-prod-external-secrets")
+        assert reader.urn in store.dependencies
+        external = custom_resource(run, "ExternalSecret")
+        assert external.inputs["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": STORE_NAME}
+        assert store.urn in external.dependencies
+        (statement,) = roles_by_key(run)["external-secrets"]["Statement"]
+        subject = statement["Condition"]["StringEquals"][f"{PLACEHOLDER_OIDC_ISSUER}:sub"]
+        assert subject == f"system:serviceaccount:llm-judge:{READER_ACCOUNT_NAME}"
 
     return settled(run, check)

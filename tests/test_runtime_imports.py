@@ -119,23 +119,30 @@ class Block(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r} (dev-only: not in requirements.txt)")
         return None
 sys.meta_path.insert(0, Block())
-sys.argv = ["tools.synth", *sys.argv[2:]]
-runpy.run_module("tools.synth", run_name="__main__")
+sys.argv = [sys.argv[2], *sys.argv[3:]]
+runpy.run_module(sys.argv[0], run_name="__main__")
 """
 
 
-def test_synth_runs_with_every_dev_only_package_unimportable(tmp_path: Path) -> None:
+def run_without_dev_packages(module: str, args: list[str], timeout: int) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> <args>` with every dev-only package (requirements-dev.txt, not
+    requirements.txt) unimportable, as in the virtualenv `pulumi up` and the deploy workflow use."""
     blocked = _modules_of(DEV_ONLY_DISTRIBUTIONS)
     assert {"promql_parser", "jsonschema", "pytest"} <= blocked  # the blocker is really armed
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER, ",".join(sorted(blocked)), module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_synth_runs_with_every_dev_only_package_unimportable(tmp_path: Path) -> None:
     for stack in ("local", "eks"):
-        synth_args = ["--stack", stack, "--out", str(tmp_path / stack)]
-        result = subprocess.run(
-            [sys.executable, "-c", BLOCKER, ",".join(sorted(blocked)), *synth_args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
+        result = run_without_dev_packages(
+            "tools.synth", ["--stack", stack, "--out", str(tmp_path / stack)], timeout=240
         )
         assert result.returncode == 0, result.stderr[-3000:]
         assert (tmp_path / stack / "resources.json").is_file()

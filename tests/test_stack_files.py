@@ -68,3 +68,13 @@ def test_a_malformed_features_value_is_left_to_the_config_check(tmp_path):
     config, secret_keys = stack_file_config("local", broken)  # no traceback here
     with pytest.raises(ConfigError, match="features"):
         parse_config(config, set(secret_keys), "local")
+
+
+def test_the_api_servers_metrics_are_off_unless_asked_for():
+    # About 20,000 series nothing here reads, against the free tier's 10,000 for every cluster of the
+    # Grafana Cloud stack together (README "Series bill"): off by default and in the eks stack file.
+    config, secret_keys = stack_file_config("eks")
+    assert parse_config(config, set(secret_keys), "eks").features.api_server_metrics is False
+    assert stack_file("eks")[f"{PROJECT}:features"]["apiServerMetrics"] is False
+    del config[f"{PROJECT}:features"]
+    assert parse_config(config, set(secret_keys), "eks").features.api_server_metrics is False

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from builders.config import PROJECT
+from tests.test_modelled_cluster import CHANGES, run_against, users_cluster
 from tools import mocks, synth
-from tools.program import ROOT
+from tools.program import ROOT, ProgramRun
 
 DEPLOY = "arn:aws:iam::111122223333:role/github-deploy"
 ALICE = "arn:aws:iam::111122223333:user/alice"
@@ -22,6 +23,7 @@ ENTRY = "aws:eks/accessEntry:AccessEntry"
 ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 OFFERINGS = "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings"
+OIDC_LOOKUP = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
 
 
 def run_synth(tmp_path: Path, capsys: pytest.CaptureFixture[str], **settings: Any) -> tuple[int, str]:
@@ -100,6 +102,44 @@ def test_an_existing_cluster_gets_no_access_entries_and_a_json_token_command(tmp
     # the kubeconfig is a secret in resources.json; the placeholders name the cluster read instead
     placeholders = json.loads((tmp_path / "out" / "placeholders.json").read_text())
     assert "aws:eks/getCluster:getCluster" in [lookup["invoke"] for lookup in placeholders["lookups"]]
+
+
+def test_an_existing_cluster_without_an_iam_oidc_provider_is_one_message_saying_what_to_do(
+    tmp_path, capsys, monkeypatch
+):
+    def none_matching(args: dict[str, Any]) -> dict[str, Any]:
+        # What the provider answers when no provider of the account matches the issuer
+        # (terraform-provider-aws openid_connect_provider_data_source.go, retry.NotFoundError).
+        message = f"reading IAM OIDC Provider ({args['url']}): couldn't find resource"
+        raise mocks.ProviderLookupError(message)
+
+    monkeypatch.setitem(mocks.INVOKES, OIDC_LOOKUP, none_matching)
+    code, err = run_synth(tmp_path, capsys, existingClusterName="shared-prod")
+    assert code == 2
+    issuer = f"https://{mocks.PLACEHOLDER_OIDC_ISSUER}"
+    assert f"EKS cluster shared-prod ({PROJECT}:existingClusterName) has no IAM OIDC provider" in err
+    assert "eksctl utils associate-iam-oidc-provider --cluster shared-prod --region us-east-1" in err
+    assert f"reading IAM OIDC Provider ({issuer}): couldn't find resource" in err
+    assert "Nothing was changed" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "resources.json").exists()
+    # Nothing that changes anything was declared to the engine before the refusal.
+    runs: list[ProgramRun] = []
+    with pytest.raises(Exception, match="has no IAM OIDC provider"):
+        run_against(users_cluster(), "eks", holder=runs, existingClusterName="shared-prod")
+    declared = [r.name for r in runs[0].monitor.registrations if r.custom and r.type.startswith(CHANGES)]
+    assert declared == []
+
+
+def test_an_existing_cluster_that_cannot_be_read_is_one_message(tmp_path, capsys, monkeypatch):
+    def not_found(args: dict[str, Any]) -> dict[str, Any]:
+        message = f"reading EKS Cluster ({args['name']}): couldn't find resource"
+        raise mocks.ProviderLookupError(message)
+
+    monkeypatch.setitem(mocks.INVOKES, "aws:eks/getCluster:getCluster", not_found)
+    code, err = run_synth(tmp_path, capsys, existingClusterName="shared-prdo")
+    assert code == 2
+    assert f'{PROJECT}:existingClusterName = "shared-prdo": cannot read an EKS cluster of that name' in err
+    assert "couldn't find resource" in err and "Traceback" not in err
 
 
 # --- 2. workloads wait for nodes ---------------------------------------------------------------

@@ -33,6 +33,7 @@ from builders.k8s_monitoring import MonitoringSpec, build_values
 from builders.k8s_monitoring_names import ALLOY_INTEGRATION_JOB  # noqa: F401 - re-exported for tests
 from builders.metric_bill import FILTERED_SOURCES, SCRAPE_SERIES, FilteredSource, keep_list
 from tools.chart_check import data_dir
+from tools.rendered_pipeline import otlp_dropped_by_values, otlp_series_dropped
 
 # (a) Python contrib instrumentations with OTEL_SEMCONV_STABILITY_OPT_IN=http (builders.app_instrumentation),
 # converted by the OTel -> Prometheus rules (unit "s" -> _seconds, "By" -> _bytes, "{request}" -> none;
@@ -266,8 +267,11 @@ def pipeline_catalog(
     eks with SQS, local without), so what our `metricsTuning` adds is in the catalog too.
     """
     values = default_values("eks" if sqs else "local") if values is None else values
+    # What the services send, less what the receiver's filter drops (builders.k8s_monitoring).
+    dropped = otlp_dropped_by_values(values)
+    delivered = sorted(n for n in otel_metric_names() if not otlp_series_dropped(n, dropped))
     entries = [
-        *_entries(sorted(otel_metric_names()), "OpenTelemetry (services)"),
+        *_entries(delivered, "OpenTelemetry (services)"),
         *_entries(SCRAPE_SERIES, "Prometheus scrape"),
         *_entries(ALLOY_INTEGRATION_ALLOW_LIST, "integrations.alloy allow list"),
     ]

@@ -19,11 +19,14 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 
 from builders.preflight import (
+    EXTERNAL_SECRETS_CRD,
     HELM_OWNER,
     HELM_OWNER_LABEL,
+    ExternalSecretsSeen,
     HelmRevision,
     SecretSeen,
     encode_release,
+    external_secrets_message,
     handover_message,
     handovers,
 )
@@ -249,7 +252,8 @@ def redact(value: Any) -> Any:
 # --- the cluster as the Kubernetes provider sees it ---------------------------------------
 # `existing` models the cluster: (type, id) -> the object, id "namespace/name" ("name" for a
 # cluster-scoped kind). A Helm release is what Helm keeps in the cluster: its storage Secrets
-# (`helm_release_secret`). None: synth's default, where every read finds a placeholder object and
+# (`helm_release_secret`). The stack's Grafana dashboards sit in the same map, id their uid. None:
+# synth's default, where every read finds a placeholder object and
 # every create succeeds.
 PLACEHOLDER_APP_CONFIG = '{"_placeholder": "offline synth: the services\' existing app config"}'
 READABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap")
@@ -257,7 +261,16 @@ NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 PREFLIGHT_TYPE = "pulumi-python:dynamic/llmjudge:ClusterPreflight"
-CLUSTER_SCOPED_KINDS = ("Namespace", "ClusterSecretStore", "ClusterRole", "ClusterRoleBinding")
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+# The stack's Grafana, in the same model: dashboards by uid.
+DASHBOARD_TYPE = "grafana:oss/dashboard:Dashboard"
+CLUSTER_SCOPED_KINDS = (
+    "Namespace",
+    "ClusterSecretStore",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+)
 Cluster = dict[tuple[str, str], dict[str, Any]]
 
 
@@ -326,6 +339,13 @@ class ObjectNotFoundError(LookupError):
     pass
 
 
+class ProviderLookupError(Exception):
+    """A lookup the provider answers with an error, for an INVOKES answer to raise. `call` hands it to
+    the SDK as the invoke's failure, which the SDK raises to the caller as `Exception("invoke of
+    <token> failed: <message> ...")`, as it does with a provider's error (pulumi runtime/invoke.py
+    `do_invoke`: a gRPC error or failures in the response), not as a crash of the run."""
+
+
 class AlreadyExistsError(RuntimeError):
     pass
 
@@ -389,6 +409,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def _create(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> None:
         """A create against the model fails as the provider fails on an object that exists."""
         assert self.existing is not None
+        if args.typ == DASHBOARD_TYPE:
+            self._create_dashboard(args.name, state)
+            return
         resource_id = object_id(args.typ, state)
         if resource_id is None:
             return
@@ -405,6 +428,18 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             if not self._upserts(args.provider):
                 raise AlreadyExistsError(already_exists(args.name, args.typ, resource_id))
             self.upserted.append(key)
+        self.existing[key] = state
+
+    def _create_dashboard(self, name: str, state: dict[str, Any]) -> None:
+        """The stack's Grafana: a dashboard's create posts with the resource's `overwrite`, and Grafana
+        refuses one over an existing uid without it (components/dashboards.py cites both)."""
+        assert self.existing is not None
+        key = (DASHBOARD_TYPE, str(json.loads(state["configJson"]).get("uid")))
+        if key in self.existing and str(state.get("overwrite")).lower() != "true":
+            raise AlreadyExistsError(
+                f'resource "{name}": creating dashboard {key[1]}: a dashboard with this uid already '
+                "exists in the stack's Grafana (overwrite is off)"
+            )
         self.existing[key] = state
 
     def _upserts(self, provider_ref: str | None) -> bool:
@@ -424,7 +459,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         ]
 
     def _preflight(self, inputs: dict[str, Any]) -> None:
-        """What ClusterPreflightProvider.check reads and decides, on the model."""
+        """What ClusterPreflightProvider.check reads and decides, on the model. The model also keeps
+        the preflight once it passed: the stack's state, which later runs' `check` gets as olds."""
         if self.existing is None:
             return
         namespace = inputs["namespace"]
@@ -433,8 +469,21 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         found = handovers(
             namespace, SecretSeen.from_object(secret) if secret else None, inputs["release_name"], history
         )
-        if found:
-            raise PreflightFailedError(handover_message(namespace, found))
+        operator_namespace = inputs.get("external_secrets_namespace")
+        in_state = (PREFLIGHT_TYPE, namespace) in self.existing
+        seen = ExternalSecretsSeen(
+            crd=(CRD_TYPE, EXTERNAL_SECRETS_CRD) in self.existing,
+            namespace=(NAMESPACE_TYPE, str(operator_namespace)) in self.existing,
+        )
+        messages = [
+            handover_message(namespace, found) if found else None,
+            external_secrets_message(seen, operator_namespace, namespace)
+            if operator_namespace and not in_state
+            else None,
+        ]
+        if any(messages):
+            raise PreflightFailedError("\n\n".join(m for m in messages if m))
+        self.existing[(PREFLIGHT_TYPE, namespace)] = inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answer = INVOKES.get(args.token)
@@ -443,7 +492,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
             )
         self.invoked.append(args.token)
-        result = answer(unwrap(args.args))
+        try:
+            result = answer(unwrap(args.args))
+        except ProviderLookupError as err:
+            return {}, [("", str(err))]
         self.answers.append((args.token, result))
         return result, []
 

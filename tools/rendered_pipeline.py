@@ -11,7 +11,11 @@ the pipeline judge from the render: `RenderedPipeline.parse(metrics_config, rece
   `container`, node-exporter series of tmpfs) remove series, never a whole metric, and are ignored;
 - a regex the chart passes in as a module argument (`coalesce(argument.keep_metrics.value, ".*")`,
   the `alloy` integration) from the one block that sets that argument;
-- whether the receiver turns the services' OTLP metrics into series with no filter in between.
+- whether the receiver turns the services' OTLP metrics into series, and which metric names its
+  `otelcol.processor.filter` drops (conditions `name == "<OTel name>"` only; anything else is refused
+  as not modelled). An OTel name becomes the Prometheus name with `.` read as `_`, its unit's suffix
+  (`_bytes`, `_seconds`) and a histogram's `_bucket`/`_count`/`_sum`
+  (https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/).
 
 Relabel regexes are RE2 and fully anchored (https://grafana.com/docs/alloy/latest/reference/components/prometheus/prometheus.relabel/);
 the chart's are plain names, alternations and `.*`, which Python's `re.fullmatch` reads the same way.
@@ -24,6 +28,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # --- a small reader for Alloy's configuration syntax --------------------------------------------
 
@@ -200,10 +205,12 @@ _RELABEL_RECEIVER = re.compile(r"^prometheus\.relabel\.(\w+)\.receiver$")
 
 @dataclass(frozen=True)
 class RenderedPipeline:
-    """What the rendered collectors send: scrapes by label, and whether OTLP metrics pass unfiltered."""
+    """What the rendered collectors send: scrapes by label, whether OTLP metrics become series, and
+    the OTel metric names the receiver drops on the way."""
 
     scrapes: Mapping[str, Scrape]
     otlp_metrics: bool
+    otlp_dropped: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, metrics_config: str, receiver_config: str | None = None) -> RenderedPipeline:
@@ -219,7 +226,11 @@ class RenderedPipeline:
                 job=string_value(job) if job and _STRING.fullmatch(job) else None,
                 filter=_forwarded_filter(block, relabels, arguments, seen=()),
             )
-        return cls(scrapes=scrapes, otlp_metrics=_otlp_metrics(receiver_config))
+        return cls(
+            scrapes=scrapes,
+            otlp_metrics=_otlp_metrics(receiver_config),
+            otlp_dropped=_otlp_dropped(receiver_config),
+        )
 
     def delivers(self, name: str, producers: Iterable[str]) -> bool:
         """Whether any of the scrapes (or "otlp") that can produce `name` runs and sends it on."""
@@ -228,14 +239,44 @@ class RenderedPipeline:
                 if any(scrape.filter.passes(name) for scrape in self.scrapes.values()):
                     return True
             elif producer == OTLP:
-                if self.otlp_metrics:
+                if self.otlp_metrics and not self.drops_otlp(name):
                     return True
             elif producer in self.scrapes and self.scrapes[producer].filter.passes(name):
                 return True
         return False
 
+    def drops_otlp(self, name: str) -> bool:
+        """Whether the receiver's filter drops the OTLP metric that becomes the series `name`."""
+        return otlp_series_dropped(name, self.otlp_dropped)
+
 
 OTLP = "otlp"  # the services' metrics through the receiver collector
+_UNIT_SUFFIXES = ("", "_bytes", "_seconds")  # of the units the services' metrics carry: none, By, s
+
+
+def otlp_series_dropped(name: str, dropped: Iterable[str]) -> bool:
+    """Whether the Prometheus series `name` comes from one of the `dropped` OTel metrics."""
+    base = re.sub(r"_(bucket|count|sum)$", "", name)
+    return any(base == otel.replace(".", "_") + unit for otel in dropped for unit in _UNIT_SUFFIXES)
+
+
+def otlp_dropped_by_values(values: Mapping[str, Any]) -> frozenset[str]:
+    """The OTel metric names the values' receiver filter drops (the conditions the chart renders into
+    `otelcol.processor.filter`, read the same way as from the render)."""
+    feature = values.get("applicationObservability") or {}
+    if not feature.get("enabled"):
+        return frozenset()
+    conditions = ((feature.get("metrics") or {}).get("filters") or {}).get("metric") or []
+    return frozenset(_dropped_name(condition) for condition in conditions)
+
+
+def _dropped_name(condition: str) -> str:
+    match = _DROP_BY_NAME.fullmatch(condition)
+    if not match:
+        raise ValueError(f'OTLP filter condition {condition!r}: only `name == "..."` is modelled')
+    return match.group("name")
+
+
 ANY_SCRAPE = "*"  # series every scrape adds (up, scrape_samples_scraped)
 
 
@@ -307,13 +348,31 @@ def _forwarded_filter(
 
 
 def _otlp_metrics(receiver_config: str | None) -> bool:
-    """The receiver takes OTLP metrics and exports them as series, with no filter processor between."""
+    """The receiver takes OTLP metrics and exports them as series."""
     if receiver_config is None:
         return False
     kinds = {b.kind for b in parse_alloy(receiver_config).walk()}
-    if "otelcol.processor.filter" in kinds:
-        raise ValueError("the receiver filters OTLP data (otelcol.processor.filter): not modelled here")
     return "otelcol.receiver.otlp" in kinds and "otelcol.exporter.prometheus" in kinds
+
+
+_DROP_BY_NAME = re.compile(r'^name == "(?P<name>[A-Za-z_][\w.]*)"$')
+
+
+def _otlp_dropped(receiver_config: str | None) -> frozenset[str]:
+    """The OTel metric names the receiver's filter processors drop; any other filter is refused."""
+    if receiver_config is None:
+        return frozenset()
+    dropped: set[str] = set()
+    for block in parse_alloy(receiver_config).walk():
+        if block.kind != "otelcol.processor.filter":
+            continue
+        for child in block.children:
+            if child.kind == "output":
+                continue
+            if child.kind != "metrics" or set(child.attributes) != {"metric"}:
+                raise ValueError(f'otelcol.processor.filter "{block.label}": only metrics.metric is modelled')
+            dropped.update(_dropped_name(condition) for condition in string_list(child.attributes["metric"]))
+    return frozenset(dropped)
 
 
 # --- which scrape produces a metric ---------------------------------------------------------------

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import tarfile
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,9 +25,10 @@ import yaml
 
 import tools.chart_data as chart_data
 from builders import metric_bill
+from builders.alerts import SERVICES_GROUP
 from builders.config import ConfigError
 from builders.grafana_com import PREBUILT_DASHBOARDS
-from builders.k8s_monitoring import NOT_DELIVERED, node_requests
+from builders.k8s_monitoring import DROPPED_OTLP_METRICS, NOT_DELIVERED, node_requests
 from tools.mocks import Registration, placeholder_object, redact
 from tools.program import ProgramRun, run_to_completion, stack_file_config, supplied_by_synth
 
@@ -127,7 +129,9 @@ def summary(registrations: list[Registration]) -> list[str]:
 
 # Sources that send whatever they scrape: no allow list stands between them and Grafana Cloud.
 _UNFILTERED = {
-    metric_bill.SERVICES_OTLP: "every OTLP metric the services send",
+    metric_bill.SERVICES_OTLP: "every OTLP metric the services send but "
+    + ", ".join(DROPPED_OTLP_METRICS)
+    + " (dropped in the receiver: queried by nothing)",
     metric_bill.AUTODISCOVERY: "every series the services' /metrics expose",
     metric_bill.API_SERVER: "every series the Kubernetes API server exposes",
     metric_bill.CLOUDWATCH_SQS: "the SQS metrics builders/cloudwatch.py asks for",
@@ -139,11 +143,9 @@ def consumers(registrations: list[Registration]) -> list[str]:
     names = {r.name for r in registrations if r.type == "grafana:oss/dashboard:Dashboard"}
     found = [d.title for d in PREBUILT_DASHBOARDS if f"dashboards-{d.gnet_id}" in names]
     found += [metric_bill.LLM_JUDGE] if any(n.endswith("-llm-judge") for n in names) else []
-    found += (
-        [metric_bill.ALERTS]
-        if any(r.type == "grafana:alerting/ruleGroup:RuleGroup" for r in registrations)
-        else []
-    )
+    groups = {r.inputs.get("name") for r in registrations if r.type == "grafana:alerting/ruleGroup:RuleGroup"}
+    found += [metric_bill.ALERTS] if groups - {SERVICES_GROUP} else []
+    found += [metric_bill.SERVICE_ALERTS] if SERVICES_GROUP in groups else []
     return found
 
 
@@ -172,7 +174,10 @@ def series_bill_lines(registrations: list[Registration], values: dict[str, Any])
 
 
 def _names(names: tuple[str, ...]) -> str:
-    return (": " + ", ".join(names)) if names else ""
+    """`: a, b, …`, wrapped under the line it ends (a source can keep a hundred names)."""
+    text = ", ".join(names)
+    wrapped = textwrap.fill(text, width=100, subsequent_indent=" " * 6, break_long_words=False)
+    return (": " + wrapped) if names else ""
 
 
 def _sorted(value: Any) -> Any:

@@ -221,6 +221,16 @@ def test_per_service_rules_select_the_service_by_job(spec: AlertSpec) -> None:
             assert "{{ $labels.job }}" in rule.summary
 
 
+@pytest.mark.parametrize("off", ["application_observability", "app_instrumentation"])
+def test_no_service_rule_where_the_services_metrics_cannot_arrive(off: str) -> None:
+    # Without the receiver, or without services pointed at it, a service rule could never fire.
+    rules = alert_catalog(make_spec(QUEUES, features=FeatureToggles(**{off: False})))
+    assert [r for r in rules if r.group == "llm-judge-services" or "service" in r.labels] == []
+    assert {r.group for r in rules} == {"llm-judge-queues", "llm-judge-pipeline"}
+    with_both = alert_catalog(make_spec(QUEUES))
+    assert len([r for r in with_both if r.group == "llm-judge-services"]) == 2 * len(make_spec().services)
+
+
 def test_error_rate_rule_is_a_5xx_ratio_over_5_percent() -> None:
     rule = next(r for r in alert_catalog(make_spec()) if r.title == "HighErrorRate gateway-service")
     assert 'http_response_status_code=~"5.."' in rule.expr

@@ -38,7 +38,7 @@ def receiver(host: str = HOST, http_port: int = 4318) -> ReceiverEndpoint:
 
 def entries(host: str = HOST) -> dict[str, Any]:
     return app_config_entries(
-        receiver(host), sample_rate=0.5, export_logs_to_loki=True, metrics_enabled=False
+        receiver(host), sample_rate=0.5, export_logs_to_loki=True, send_otlp_metrics=False
     )
 
 
@@ -163,7 +163,7 @@ def test_app_config_entries() -> None:
         receiver("alloy.ns.svc"),
         sample_rate=1,
         export_logs_to_loki=False,
-        metrics_enabled=True,
+        send_otlp_metrics=True,
     )
     assert list(got) == list(OUR_KEYS)
     assert got["observability.traces.collector.endpoint"] == "http://alloy.ns.svc:4318/v1/traces"
@@ -180,14 +180,14 @@ def test_app_config_entries() -> None:
         {"sample_rate": True},
         {"sample_rate": "1.0"},
         {"export_logs_to_loki": "yes"},
-        {"metrics_enabled": 1},
+        {"send_otlp_metrics": 1},
     ],
 )
 def test_app_config_entries_validate(kwargs: dict[str, Any]) -> None:
     args: dict[str, Any] = {
         "sample_rate": 1.0,
         "export_logs_to_loki": True,
-        "metrics_enabled": True,
+        "send_otlp_metrics": True,
         **kwargs,
     }
     with pytest.raises(ValueError):

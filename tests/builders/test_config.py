@@ -541,7 +541,7 @@ def test_documented_defaults_of_the_local_platform():
         ("appConfigMapName", "`appconfig`"),
         ("appConfigKey", "`appconfig.json`"),
         ("services", f"the five services, ports 8000{EN_DASH}8004, `/metrics`"),
-        ("features", "all `true`"),
+        ("features", "all `true` but `apiServerMetrics`"),
     ]:
         assert documented in readme_row(key), key
     assert (config.namespace, config.deployment_environment, config.trace_sample_rate) == (
@@ -558,7 +558,9 @@ def test_documented_defaults_of_the_local_platform():
         (f"{name}-service", 8000 + index, "/metrics")
         for index, name in enumerate(("gateway", "redis", "persistence", "inference", "judge"))
     ]
-    assert set(vars(config.features).values()) == {True}
+    toggles = vars(config.features)
+    assert toggles.pop("api_server_metrics") is False
+    assert len(toggles) == 10 and set(toggles.values()) == {True}
     assert config.kube_context == "kind-llm-judge" and config.eks is None
 
 
@@ -792,3 +794,32 @@ def test_bad_service_lists_are_one_message_naming_the_entry(services, culprit):
     message = str(raised.value)
     assert message.count("\n  - ") == 1, message
     assert f"{PROJECT}:{culprit}" in message
+
+
+def test_pod_logs_namespaces_default_to_the_services_namespace_and_widen_as_listed():
+    assert parse_config(raw(), {TOKEN_KEY}, "local").pod_logs_namespaces is None  # `namespace` alone
+    listed = parse_config(raw(podLogsNamespaces='["llm-judge", "payments"]'), {TOKEN_KEY}, "local")
+    assert listed.pod_logs_namespaces == ("llm-judge", "payments")
+    every = parse_config(raw(podLogsNamespaces='["*"]'), {TOKEN_KEY}, "local")
+    assert every.pod_logs_namespaces == ("*",)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[]", '["llm-judge", "llm-judge"]', '["Llm-Judge"]', '["llm-judge", "*"]', '"llm-judge"', '["team-.*"]'],
+)
+def test_bad_pod_logs_namespaces_are_one_problem_naming_key_value_and_what_is_allowed(value):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(podLogsNamespaces=value), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f"{PROJECT}:podLogsNamespaces = " in message and 'or ["*"] for every namespace' in message
+
+
+def test_pod_logs_namespaces_must_keep_the_services_own():
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(namespace="judge", podLogsNamespaces='["payments"]'), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f'{PROJECT}:podLogsNamespaces = ["payments"]: must include' in message
+    assert 'the services\' namespace "judge"' in message

@@ -199,10 +199,10 @@ def test_grafana_side_toggles_leave_the_helm_values_alone(toggle: str) -> None:
 
 
 def test_api_server_metrics_only_on_eks_and_only_while_switched_on() -> None:
-    off = FeatureToggles(api_server_metrics=False)
-    assert build_values(make_spec("eks"))["clusterMetrics"]["apiServer"] == {"enabled": True}
-    assert build_values(make_spec("eks", features=off))["clusterMetrics"]["apiServer"] == {"enabled": False}
-    assert build_values(make_spec("local"))["clusterMetrics"]["apiServer"] == {"enabled": False}
+    on = FeatureToggles(api_server_metrics=True)
+    assert build_values(make_spec("eks", features=on))["clusterMetrics"]["apiServer"] == {"enabled": True}
+    assert build_values(make_spec("eks"))["clusterMetrics"]["apiServer"] == {"enabled": False}
+    assert build_values(make_spec("local", features=on))["clusterMetrics"]["apiServer"] == {"enabled": False}
 
 
 def test_dashboard_includes_only_while_the_dashboards_are_provisioned() -> None:
@@ -250,8 +250,12 @@ def test_annotation_autodiscovery_only_in_the_services_namespace() -> None:
     assert build_values(make_spec(namespace="obs"))["annotationAutodiscovery"]["namespaces"] == ["obs"]
 
 
-def test_pod_logs_from_all_namespaces() -> None:
-    assert build_values(make_spec())["podLogsViaLoki"]["namespaces"] == []
+def test_pod_logs_only_from_the_services_namespace_unless_widened() -> None:
+    assert build_values(make_spec(namespace="obs"))["podLogsViaLoki"]["namespaces"] == ["obs"]
+    widened = make_spec(namespace="obs", pod_logs_namespaces=("obs", "payments"))
+    assert build_values(widened)["podLogsViaLoki"]["namespaces"] == ["obs", "payments"]
+    every = make_spec(pod_logs_namespaces=("*",))
+    assert build_values(every)["podLogsViaLoki"]["namespaces"] == []  # the chart's "all namespaces"
 
 
 def test_collector_self_metrics_scrape_our_collectors() -> None:
@@ -324,7 +328,7 @@ def test_eks_profile() -> None:
         assert "tolerations" not in collectors[other].get("controller", {})
     assert values["telemetryServices"]["node-exporter"]["tolerations"] == [{"operator": "Exists"}]
     cluster = values["clusterMetrics"]
-    assert cluster["apiServer"] == {"enabled": True}
+    assert cluster["apiServer"] == {"enabled": False}  # on request only (apiServerMetrics)
     assert cluster["kubeControllerManager"] == {"enabled": False}
     assert cluster["kubeScheduler"] == {"enabled": False}
 

@@ -99,3 +99,15 @@ def test_default_release_gives_the_designs_receiver_service():
 
 def _equal(actual, expected) -> None:
     assert actual == expected
+
+
+@pulumi.runtime.test
+def test_pod_logs_namespaces_reach_the_release():
+    run = prepared("local", podLogsNamespaces='["llm-judge", "payments"]').start()
+
+    def check(run):
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        assert values["podLogsViaLoki"]["namespaces"] == ["llm-judge", "payments"]
+
+    return settled(run, check)

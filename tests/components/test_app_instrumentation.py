@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from builders.app_instrumentation import DEFAULT_SERVICES, KEY_TRACES_ENDPOINT
+from builders.app_instrumentation import DEFAULT_SERVICES, KEY_METRICS_ENABLED, KEY_TRACES_ENDPOINT
 from builders.k8s_monitoring_names import monitoring_names
 from components.alloy_monitoring import RELEASE_NAME
 from components.app_instrumentation import AppInstrumentation, AppInstrumentationArgs
@@ -145,6 +145,38 @@ def test_no_scrape_annotations_without_autodiscovery():
     return settled(run, check)
 
 
+def _metrics_enabled(run) -> object:
+    return json.loads(one(run, CONFIGMAP_PATCH).inputs["data"]["appconfig.json"])[KEY_METRICS_ENABLED]
+
+
+@pulumi.runtime.test
+def test_turning_autodiscovery_off_keeps_the_services_otlp_metrics_on():
+    # Every service alert and the LLM Judge dashboard read the OTLP metrics; the scrape annotations
+    # are another source. Dropping the annotations must not tell the services to stop sending them.
+    run = start(features='{"annotationAutodiscovery": false}')
+
+    def check(run):
+        assert _metrics_enabled(run) is True
+        assert all("metadata" not in p.inputs["spec"]["template"] for p in by_type(run, DEPLOYMENT_PATCH))
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_otlp_metrics_follow_the_receiver():
+    # Without applicationObservability nothing takes OTLP metrics in: the services are told not to send.
+    run = start(features='{"applicationObservability": false}')
+
+    def check(run):
+        assert _metrics_enabled(run) is False
+        patches = by_type(run, DEPLOYMENT_PATCH)
+        assert len(patches) == len(DEFAULT_SERVICES)
+        for patch in patches:
+            assert "prometheus.io/scrape" in patch.inputs["spec"]["template"]["metadata"]["annotations"]
+
+    return settled(run, check)
+
+
 def deploy(existing: dict) -> None:
     """A whole run against `existing`; failures surface when the run settles."""
 
@@ -198,7 +230,8 @@ def test_endpoint_follows_the_release_name():
             cluster_name="c1",
             trace_sample_rate=0.5,
             export_logs_to_loki=True,
-            metrics_enabled=True,
+            send_otlp_metrics=True,
+            scrape_annotations=True,
             app_config_map="appconfig",
             app_config_key="appconfig.json",
             k8s_provider=provider,

@@ -33,6 +33,7 @@ MANUAL_RELEASE = "(chart k8s-monitoring-1.6.54, revision 2, status deployed)"
 
 class ApiServer(ThreadingHTTPServer):
     secrets: dict[str, dict[str, Any]]
+    cluster_objects: dict[str, dict[str, Any]]  # any other object, by its API path
     requests: list[str]
     authorizations: list[str | None]  # the Authorization header of each request
     forbidden: bool  # answer as to a role without get/list on Secrets (RBAC 403)
@@ -62,6 +63,8 @@ class Handler(BaseHTTPRequestHandler):
                                  "reason": "NotFound", "message": "secrets not found"})  # fmt: skip
             else:
                 self._send(200, found)
+        elif url.path in self.server.cluster_objects:
+            self._send(200, self.server.cluster_objects[url.path])
         elif url.path == prefix:
             selector = parse_qs(url.query).get("labelSelector", [""])[0]
             wanted = dict(term.split("=", 1) for term in selector.split(",") if term)
@@ -88,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def api() -> Iterator[ApiServer]:
     server = ApiServer(("127.0.0.1", 0), Handler)
-    server.secrets, server.requests, server.authorizations = {}, [], []
+    server.secrets, server.cluster_objects, server.requests, server.authorizations = {}, {}, [], []
     server.forbidden = server.broken = False
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
@@ -325,3 +328,64 @@ def test_the_kubeconfig_is_a_secret_in_state_even_when_passed_as_plain_text() ->
         return preflight.namespace.apply(assert_secret)
 
     check()
+
+
+# --- an External Secrets the program did not install (eks, externalSecretsOperator: install) -------
+
+ESO_NAMESPACE_PATH = "/api/v1/namespaces/external-secrets"
+ESO_CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/externalsecrets.external-secrets.io"
+
+
+def eso_target(port: int) -> Target:
+    """eks where the program installs External Secrets into namespace external-secrets."""
+    return Target(
+        NS,
+        SECRET_NAME,
+        RELEASE_NAME,
+        kubeconfig=kubeconfig(port),
+        external_secrets_namespace="external-secrets",
+    )
+
+
+def test_a_first_run_finds_an_external_secrets_it_did_not_install(api: ApiServer) -> None:
+    api.cluster_objects[ESO_NAMESPACE_PATH] = {"kind": "Namespace", "metadata": {"name": "external-secrets"}}
+    api.cluster_objects[ESO_CRD_PATH] = {"kind": "CustomResourceDefinition", "metadata": {"name": "x"}}
+    message = preflight_failure(eso_target(api.server_port), first_run=True)
+    assert message is not None and message.startswith(
+        "this cluster already runs External Secrets (CustomResourceDefinition "
+        "externalsecrets.external-secrets.io and namespace external-secrets exist)"
+    )
+    assert "pulumi config set externalSecretsOperator existing" in message
+    assert {urlparse(p).path for p in api.requests} >= {ESO_NAMESPACE_PATH, ESO_CRD_PATH}
+
+
+def test_the_namespace_alone_is_enough_and_nothing_passes(api: ApiServer) -> None:
+    api.cluster_objects[ESO_NAMESPACE_PATH] = {"kind": "Namespace", "metadata": {"name": "external-secrets"}}
+    message = preflight_failure(eso_target(api.server_port), first_run=True)
+    assert message is not None and "(namespace external-secrets exists)" in message
+    del api.cluster_objects[ESO_NAMESPACE_PATH]
+    assert preflight_failure(eso_target(api.server_port), first_run=True) is None
+
+
+def test_later_runs_and_stacks_that_install_no_external_secrets_do_not_look(api: ApiServer) -> None:
+    api.cluster_objects[ESO_NAMESPACE_PATH] = {"kind": "Namespace", "metadata": {"name": "external-secrets"}}
+    # A later run: the installation there is the program's own, from the run that created the preflight.
+    assert preflight_failure(eso_target(api.server_port), first_run=False) is None
+    # local, or the cluster's own External Secrets (externalSecretsOperator: existing).
+    assert preflight_failure(target(api.server_port), first_run=True) is None
+    assert not {ESO_NAMESPACE_PATH, ESO_CRD_PATH} & {urlparse(p).path for p in api.requests}
+
+
+def test_check_looks_for_external_secrets_on_the_stacks_first_run_only(api: ApiServer) -> None:
+    api.cluster_objects[ESO_NAMESPACE_PATH] = {"kind": "Namespace", "metadata": {"name": "external-secrets"}}
+    news = {
+        "namespace": NS,
+        "secret_name": SECRET_NAME,
+        "release_name": RELEASE_NAME,
+        "kubeconfig": kubeconfig(api.server_port),
+        "external_secrets_namespace": "external-secrets",
+    }
+    provider = ClusterPreflightProvider()
+    (failure,) = provider.check({}, news).failures
+    assert failure.reason.startswith("this cluster already runs External Secrets")
+    assert provider.check(dict(news), news).failures == []  # olds: the preflight is in the stack's state

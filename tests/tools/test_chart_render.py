@@ -7,6 +7,7 @@ per stack, shared by all tests of that stack.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -15,9 +16,16 @@ from typing import Any
 import pytest
 
 from builders.credentials import KEYS, SECRET_NAME
-from builders.k8s_monitoring import METRICS_DESTINATION, OPENCOST_CREDENTIALS_ANNOTATION, prometheus_query_url
+from builders.features import FeatureToggles
+from builders.k8s_monitoring import (
+    METRICS_DESTINATION,
+    OPENCOST_CREDENTIALS_ANNOTATION,
+    MonitoringSpec,
+    build_values,
+    prometheus_query_url,
+)
 from builders.k8s_monitoring_names import COLLECTOR_WORKLOAD_KINDS, COLLECTORS, monitoring_names
-from tests.support import collector_config, rendered_manifests, stack_values
+from tests.support import collector_config, rendered_manifests, rendered_values, stack_values
 from tools.rendered_pipeline import parse_alloy, string_list
 
 CHART_ENV = "K8S_MONITORING_CHART"
@@ -225,12 +233,32 @@ def test_profile_specifics(rendered: tuple[Rendered, list[dict[str, Any]]]) -> N
         # The extra config forwards to a component the chart really defines.
         assert "forward_to      = [prometheus.remote_write.grafana_cloud_metrics.receiver]" in config
         assert 'prometheus.remote_write "grafana_cloud_metrics"' in config
-        assert 'job_name = "integrations/kubernetes/kube-apiserver"' in _collector_config(
-            manifests, "alloy-metrics"
-        )
     else:
         assert "annotations" not in (metrics.get("serviceAccount") or {})
-        assert "kube-apiserver" not in _collector_config(manifests, "alloy-metrics")
+    # Off unless asked for (features.apiServerMetrics): about 20,000 series nothing here reads.
+    assert "kube-apiserver" not in _collector_config(manifests, "alloy-metrics")
+
+
+@pytest.fixture(scope="module")
+def eks_widened() -> list[dict[str, Any]]:
+    """The eks stack with what the defaults leave out: the API servers' metrics, every namespace's pod
+    logs (features.apiServerMetrics: true, podLogsNamespaces: ["*"]). One render for both."""
+    values = stack_values("eks")
+    widened = build_values(
+        dataclasses.replace(
+            _spec(), pod_logs_namespaces=("*",), features=FeatureToggles(api_server_metrics=True)
+        )
+    )
+    values["clusterMetrics"]["apiServer"] = widened["clusterMetrics"]["apiServer"]
+    values["podLogsViaLoki"] = widened["podLogsViaLoki"]
+    return rendered_values(values)
+
+
+def test_api_server_metrics_when_asked_for_are_scraped_without_an_allow_list(
+    eks_widened: list[dict[str, Any]],
+) -> None:
+    config = collector_config(eks_widened, "alloy-metrics")
+    assert 'job_name = "integrations/kubernetes/kube-apiserver"' in config
 
 
 def test_node_exporter_mounts_the_host_root_as_every_local_cluster_accepts(
@@ -267,3 +295,37 @@ def test_annotation_autodiscovery_discovers_only_the_services_namespace(
         namespaces = [c for c in discovery.children if c.kind == "namespaces"]
         assert namespaces, f"discovery.kubernetes {discovery.label!r} watches every namespace"
         assert string_list(namespaces[0].attributes["names"]) == [NAMESPACE], discovery.label
+
+
+def _pod_log_namespaces(manifests: list[dict[str, Any]]) -> list[str] | None:
+    """The namespaces the pod-logs collector discovers pods in; None: every namespace."""
+    root = parse_alloy(_collector_config(manifests, "alloy-logs"))
+    (feature,) = [b for b in root.children if b.kind == "declare" and b.label == "pod_logs_via_loki"]
+    (discovery,) = [b for b in feature.walk() if b.kind == "discovery.kubernetes"]
+    assert discovery.attributes["role"] == '"pod"'
+    namespaces = [c for c in discovery.children if c.kind == "namespaces"]
+    return string_list(namespaces[0].attributes["names"]) if namespaces else None
+
+
+def test_pod_logs_come_only_from_the_services_namespace(
+    rendered: tuple[Rendered, list[dict[str, Any]]],
+) -> None:
+    """On a shared cluster other teams' pod logs stay theirs: not shipped to this Grafana Cloud stack."""
+    _, manifests = rendered
+    assert _pod_log_namespaces(manifests) == [NAMESPACE]
+
+
+def test_pod_logs_of_every_namespace_when_asked_for(eks_widened: list[dict[str, Any]]) -> None:
+    assert _pod_log_namespaces(eks_widened) is None  # podLogsNamespaces: ["*"], the chart's `[]`
+
+
+def _spec() -> MonitoringSpec:
+    return MonitoringSpec(
+        cluster_name="c",
+        namespace=NAMESPACE,
+        release_name=RELEASE,
+        platform="eks",
+        prometheus_url="https://prometheus.example/api/prom/push",
+        loki_url="https://logs.example/loki/api/v1/push",
+        otlp_url="https://otlp.example/otlp",
+    )

@@ -107,9 +107,39 @@ def test_delivers_asks_the_producing_scrapes() -> None:
     )
 
 
-def test_a_filtering_receiver_is_not_modelled() -> None:
-    with pytest.raises(ValueError, match=r"otelcol\.processor\.filter"):
-        RenderedPipeline.parse(CONFIG, RECEIVER + 'otelcol.processor.filter "f" {}\n')
+FILTER = """
+otelcol.processor.filter "default" {
+  error_mode = "ignore"
+  metrics {
+    metric = [
+      "name == \\"http.server.request.body.size\\"",
+    ]
+  }
+  output { metrics = [otelcol.exporter.prometheus.out.input] }
+}
+"""
+
+
+def test_the_receivers_filter_drops_otlp_metrics_by_their_otel_name() -> None:
+    pipeline = RenderedPipeline.parse(CONFIG, RECEIVER + FILTER)
+    assert pipeline.otlp_dropped == {"http.server.request.body.size"}
+    for series in ("_bucket", "_count", "_sum"):
+        assert not pipeline.delivers(f"http_server_request_body_size_bytes{series}", (OTLP,))
+        assert pipeline.delivers(f"http_server_response_body_size_bytes{series}", (OTLP,))
+        assert pipeline.delivers(f"http_server_request_duration_seconds{series}", (OTLP,))
+
+
+@pytest.mark.parametrize(
+    "filter_block",
+    [
+        'metrics { datapoint = ["attributes[\\"x\\"] == \\"y\\""] }',
+        'metrics { metric = ["IsMatch(name, \\"http.*\\")"] }',
+        'traces { span = ["name == \\"x\\""] }',
+    ],
+)
+def test_a_filter_the_model_cannot_read_is_refused(filter_block: str) -> None:
+    with pytest.raises(ValueError, match="modelled"):
+        RenderedPipeline.parse(CONFIG, RECEIVER + f'otelcol.processor.filter "f" {{\n  {filter_block}\n}}\n')
 
 
 def test_a_missing_relabel_is_an_error() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from tools.verify.checks import FREE_TIER_SERIES
 from tools.verify.cli import duration
 
 DEPLOY = Path(__file__).resolve().parents[3] / ".github" / "workflows" / "deploy.yml"
@@ -28,3 +29,12 @@ def test_verify_runs_after_pulumi_up_with_a_bounded_wait() -> None:
     assert (
         verify["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
     )  # for `pulumi stack output`
+
+
+def test_the_series_budget_comes_from_a_repository_variable_defaulting_to_the_free_tier() -> None:
+    # A paid stack above 10,000 series would otherwise fail every deploy's verify step.
+    steps = yaml.safe_load(DEPLOY.read_text())["jobs"]["deploy"]["steps"]
+    verify = next(s for s in steps if "tools.verify" in str(s.get("run", "")))
+    words = shlex.split(verify["run"])
+    assert words[words.index("--series-limit") + 1] == "$SERIES_LIMIT"
+    assert verify["env"]["SERIES_LIMIT"] == f"${{{{ vars.GRAFANA_SERIES_LIMIT || '{FREE_TIER_SERIES}' }}}}"
