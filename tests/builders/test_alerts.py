@@ -165,16 +165,18 @@ def documented_uid(key: str, cluster: str) -> str:
     return whole if len(whole) <= 40 else f"{whole[:31].rstrip('-_')}-{digest}"
 
 
-# Comparison, threshold, pending period and no-data state of each rule, as the README's table says.
-EXPECTED_CONDITION: dict[str, tuple[str, float, str, str]] = {
-    **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK") for s in SERVICE_NAMES},
-    **{f"HighLatency {s}": ("gt", 5.0, "5m", "OK") for s in SERVICE_NAMES},
-    "InferenceQueueBacklog": ("gt", 100.0, "10m", "NoData"),
-    "AlloyCollectorNotReady": ("gt", 0.0, "10m", "OK"),
-    "AlloyRemoteWriteFailing": ("gt", 0.0, "10m", "OK"),
-    "TelemetryPipelineSilent": ("lt", 1.0, "5m", "Alerting"),
-    "PodCrashLooping": ("gt", 0.0, "15m", "OK"),
-    "CollectorTokenExpiring": ("lt", 1_209_600.0, "0s", "Alerting"),
+# Comparison, threshold, pending period, no-data and execution-error state of each rule, as the
+# README's alert table says. Execution error "Error" everywhere: a failing query raises Grafana's
+# DatasourceError alert instead of firing (or silencing) the rule itself.
+EXPECTED_CONDITION: dict[str, tuple[str, float, str, str, str]] = {
+    **{f"HighErrorRate {s}": ("gt", 0.05, "5m", "OK", "Error") for s in SERVICE_NAMES},
+    **{f"HighLatency {s}": ("gt", 5.0, "5m", "OK", "Error") for s in SERVICE_NAMES},
+    "InferenceQueueBacklog": ("gt", 100.0, "10m", "NoData", "Error"),
+    "AlloyCollectorNotReady": ("gt", 0.0, "10m", "OK", "Error"),
+    "AlloyRemoteWriteFailing": ("gt", 0.0, "10m", "OK", "Error"),
+    "TelemetryPipelineSilent": ("lt", 1.0, "5m", "Alerting", "Error"),
+    "PodCrashLooping": ("gt", 0.0, "15m", "OK", "Error"),
+    "CollectorTokenExpiring": ("lt", 1_209_600.0, "0s", "Alerting", "Error"),
 }
 
 
@@ -393,6 +395,9 @@ def test_token_rule_names_the_tokens_its_expiry_covers(cost_metrics: bool, token
         ({"services": ["a", "a"]}, "duplicates"),
         ({"services": ["Gateway"]}, "'Gateway'"),
         ({"sqs_queues": ["bad queue"]}, "'bad queue'"),
+        ({"sqs_queues": ["bad queue"], "inference_queue": "bad queue"}, "name 'bad queue' is invalid"),
+        ({"sqs_queues": "inference_queue"}, "sqs_queues 'inference_queue' must be a list"),
+        ({"features": {"alerting": True}}, "must be FeatureToggles"),
         ({"earliest_token_expiry_epoch": 0}, "0"),
         ({"earliest_token_expiry_epoch": True}, "True"),
         ({"runbook_base_url": "docs/runbooks.md"}, "'docs/runbooks.md'"),
@@ -414,6 +419,34 @@ def test_rule_rejects_invalid_fields() -> None:
         dataclasses.replace(rule, comparison="ge")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="severity"):
         dataclasses.replace(rule, labels={"severity": "critical"})
+    for pending in ("5 minutes", "5", "m5", "-5m"):
+        with pytest.raises(ValueError, match="for_"):
+            dataclasses.replace(rule, for_=pending)
+    assert dataclasses.replace(rule, for_="1h30m").for_ == "1h30m"
+
+
+# Which group each rule is evaluated in (README: rule groups services, pipeline, queues on eks).
+EXPECTED_GROUP = {
+    **{f"HighErrorRate {s}": "llm-judge-services" for s in SERVICE_NAMES},
+    **{f"HighLatency {s}": "llm-judge-services" for s in SERVICE_NAMES},
+    "InferenceQueueBacklog": "llm-judge-queues",
+    **{
+        title: "llm-judge-pipeline"
+        for title in (
+            "AlloyCollectorNotReady",
+            "AlloyRemoteWriteFailing",
+            "TelemetryPipelineSilent",
+            "PodCrashLooping",
+            "CollectorTokenExpiring",
+        )
+    },
+}
+
+
+def test_every_rule_is_in_its_group(spec: AlertSpec) -> None:
+    assert {r.title: r.group for r in alert_catalog(spec)} == {
+        t: g for t, g in EXPECTED_GROUP.items() if spec.sqs_queues or t != "InferenceQueueBacklog"
+    }
 
 
 # --- Grafana query model --------------------------------------------------------------------
@@ -424,30 +457,56 @@ def _rule() -> AlertRule:
 
 
 def test_rule_data_is_query_reduce_threshold() -> None:
+    """The whole model, written out from Grafana's provisioning API (AlertQuery: refId, queryType,
+    relativeTimeRange, datasourceUid, model; server-side expressions under the `__expr__` uid)."""
     rule = _rule()
-    data = grafana_rule_data(rule, DS_UID)
-    assert [d["refId"] for d in data] == ["A", "B", "C"]
     assert CONDITION_REF_ID == "C"
-    for stage in data:
-        assert stage["model"]["refId"] == stage["refId"]
-        assert set(stage) == {"refId", "queryType", "relativeTimeRange", "datasourceUid", "model"}
-
-    query, reduce, threshold = data
-    assert query["datasourceUid"] == DS_UID
-    assert query["relativeTimeRange"] == {"from": 600, "to": 0}
-    assert query["model"]["expr"] == rule.expr
-    assert query["model"]["datasource"] == {"type": "prometheus", "uid": DS_UID}
-
-    for expression in (reduce, threshold):
-        assert expression["datasourceUid"] == EXPRESSION_DATASOURCE_UID == "__expr__"
-        assert expression["model"]["datasource"]["uid"] == "__expr__"
-    assert (reduce["model"]["type"], reduce["model"]["expression"], reduce["model"]["reducer"]) == (
-        "reduce",
-        "A",
-        "last",
-    )
-    assert (threshold["model"]["type"], threshold["model"]["expression"]) == ("threshold", "B")
-    assert threshold["model"]["conditions"] == [{"evaluator": {"type": "lt", "params": [1_209_600.0]}}]
+    expressions = {"type": "__expr__", "uid": "__expr__"}
+    assert grafana_rule_data(rule, DS_UID) == [
+        {
+            "refId": "A",
+            "queryType": "",
+            "relativeTimeRange": {"from": 600, "to": 0},  # ten minutes: the longest rate window
+            "datasourceUid": DS_UID,
+            "model": {
+                "refId": "A",
+                "datasource": {"type": "prometheus", "uid": DS_UID},
+                "expr": rule.expr,
+                "editorMode": "code",
+                "instant": True,
+                "range": False,
+                "intervalMs": 1000,
+                "maxDataPoints": 43200,
+            },
+        },
+        {
+            "refId": "B",
+            "queryType": "",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": "__expr__",
+            "model": {
+                "refId": "B",
+                "datasource": expressions,
+                "type": "reduce",
+                "expression": "A",
+                "reducer": "last",
+            },
+        },
+        {
+            "refId": "C",
+            "queryType": "",
+            "relativeTimeRange": {"from": 0, "to": 0},
+            "datasourceUid": "__expr__",
+            "model": {
+                "refId": "C",
+                "datasource": expressions,
+                "type": "threshold",
+                "expression": "B",
+                "conditions": [{"evaluator": {"type": "lt", "params": [1_209_600.0]}}],
+            },
+        },
+    ]
+    assert EXPRESSION_DATASOURCE_UID == "__expr__"
 
 
 def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
@@ -459,11 +518,17 @@ def test_each_rules_condition_is_the_documented_one(spec: AlertSpec) -> None:
     }
     for rule in rules:
         evaluator = grafana_rule_data(rule, DS_UID)[2]["model"]["conditions"][0]["evaluator"]
-        comparison, threshold, pending, no_data = EXPECTED_CONDITION[rule.title]
+        comparison, threshold, pending, no_data, exec_err = EXPECTED_CONDITION[rule.title]
         assert evaluator == {"type": comparison, "params": [threshold]}, rule.title
-        assert (rule.for_, rule.no_data_state) == (pending, no_data), rule.title
+        states = (rule.for_, rule.no_data_state, rule.exec_err_state)
+        assert states == (pending, no_data, exec_err), rule.title
 
 
 def test_rule_data_rejects_a_bad_datasource_uid() -> None:
     with pytest.raises(ValueError, match="'not a uid'"):
         grafana_rule_data(_rule(), "not a uid")
+
+
+def test_backlog_description_names_the_queue_by_its_label() -> None:
+    rule = next(r for r in alert_catalog(make_spec(QUEUES)) if r.title == "InferenceQueueBacklog")
+    assert rule.description.startswith("{{ $labels.dimension_QueueName }} holds {{ $values.B.Value }}")

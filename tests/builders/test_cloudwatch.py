@@ -235,3 +235,24 @@ def test_module_stays_pure() -> None:
 def test_receiver_agrees_with_the_values_builder_if_it_names_one() -> None:
     # builders.k8s_monitoring may define its own constant; both must name the same component.
     assert getattr(k8s_monitoring, "METRICS_RECEIVER", METRICS_RECEIVER) == METRICS_RECEIVER
+
+
+def test_statistics_period_and_scrape_interval_are_the_documented_ones() -> None:
+    # A 5-minute CloudWatch period always holds a datapoint (SQS metrics arrive late); a 2-minute
+    # scrape halves the paid GetMetricStatistics calls of Alloy's 1m default.
+    text = alloy_config("us-east-1", ["q"], "prometheus.relabel.custom.receiver")
+    assert text.count('period     = "5m"') == len(cloudwatch.SQS_METRICS)
+    assert 'scrape_interval = "2m"' in text
+
+
+def test_the_collected_sqs_metrics_and_statistics_are_the_documented_ones() -> None:
+    # AWS's recommended statistic per SQS metric (Maximum for the approximate gauges, Sum for the
+    # counters): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+    assert [(m.name, m.statistics) for m in cloudwatch.SQS_METRICS] == [
+        ("ApproximateNumberOfMessagesVisible", ("Maximum",)),
+        ("ApproximateAgeOfOldestMessage", ("Maximum",)),
+        ("ApproximateNumberOfMessagesNotVisible", ("Maximum",)),
+        ("NumberOfMessagesSent", ("Sum",)),
+        ("NumberOfMessagesReceived", ("Sum",)),
+        ("NumberOfMessagesDeleted", ("Sum",)),
+    ]

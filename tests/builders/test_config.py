@@ -11,7 +11,6 @@ import pytest
 from builders import cloudwatch
 from builders.config import (
     PROJECT,
-    SETTINGS,
     ConfigError,
     NodeGroup,
     TokenPolicy,
@@ -174,16 +173,6 @@ def test_unknown_keys_list_every_known_setting():
         assert key in str(raised.value)
 
 
-@pytest.mark.parametrize(
-    "setting", [s for s in SETTINGS if s.required and s.platform in (None, "local")], ids=lambda s: s.key
-)
-def test_each_required_setting_is_required(setting):
-    given = raw()
-    given.pop(f"{PROJECT}:{setting.key}", None)
-    with pytest.raises(ConfigError, match=f"{setting.key} is not set"):
-        parse_config(given, {TOKEN_KEY}, "local")
-
-
 # --- alert destinations -----------------------------------------------------------------------
 
 SLACK_KEY = f"{PROJECT}:slackWebhookUrl"
@@ -319,7 +308,9 @@ def test_the_readme_documents_every_setting_and_no_other() -> None:
 
 
 def readme_row(key: str) -> str:
-    (row,) = [line for line in README.read_text().splitlines() if line.startswith(f"| `{key}` |")]
+    """The key's row of the README's "Configuration" table."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    (row,) = [line for line in section.splitlines() if line.startswith(f"| `{key}` |")]
     return row
 
 
@@ -533,6 +524,276 @@ def test_an_inference_queue_that_is_not_collected_is_refused():
 def test_inference_queue_is_an_eks_setting():
     with pytest.raises(ConfigError, match=r"inferenceQueue = .*only applies to platform eks"):
         parse_config(raw(inferenceQueue="inference_queue"), {TOKEN_KEY}, "local")
+
+
+# --- the documented defaults and a valid value of every setting (pinned against mutation) ----------
+
+
+def test_documented_defaults_of_the_local_platform():
+    """README "Configuration", default column, written out; a minimal stack file gets each of them."""
+    config = parse_config(raw(), {TOKEN_KEY}, "local")
+    for key, documented in [
+        ("namespace", "`llm-judge`"),
+        ("deploymentEnvironment", "the stack name"),
+        ("traceSampleRate", "`1.0`"),
+        ("collectorTokenLifetimeDays", "`90`"),
+        ("collectorTokenRotateBeforeDays", "`30`"),
+        ("appConfigMapName", "`appconfig`"),
+        ("appConfigKey", "`appconfig.json`"),
+        ("services", f"the five services, ports 8000{EN_DASH}8004, `/metrics`"),
+        ("features", "all `true` but `apiServerMetrics`"),
+    ]:
+        assert documented in readme_row(key), key
+    assert (config.namespace, config.deployment_environment, config.trace_sample_rate) == (
+        "llm-judge",
+        "local",
+        1.0,
+    )
+    assert (config.collector_token.lifetime_days, config.collector_token.rotate_before_days) == (90, 30)
+    assert (config.app_config_map, config.app_config_key) == ("appconfig", "appconfig.json")
+    assert config.runbook_base_url == (
+        "https://github.com/llm-judge/llm-judge-observability/blob/main/docs/runbooks.md"
+    )
+    assert [(s.name, s.port, s.metrics_path) for s in config.services] == [
+        (f"{name}-service", 8000 + index, "/metrics")
+        for index, name in enumerate(("gateway", "redis", "persistence", "inference", "judge"))
+    ]
+    toggles = vars(config.features)
+    assert toggles.pop("api_server_metrics") is False
+    assert len(toggles) == 10 and set(toggles.values()) == {True}
+    assert config.kube_context == "kind-llm-judge" and config.eks is None
+
+
+def test_documented_defaults_of_the_eks_platform():
+    config = parse_config(eks_raw(), {TOKEN_KEY}, "eks")
+    for key, documented in [
+        ("kubernetesVersion", "`1.33`"),
+        ("nodeGroup", "`t3.large`, 2/2/4"),
+        ("sqsQueues", '`["inference_queue"]`'),
+        ("inferenceQueue", "`inference_queue`"),
+    ]:
+        assert documented in readme_row(key), key
+    assert config.eks is not None
+    assert config.eks.kubernetes_version == "1.33"
+    assert config.eks.node_group == NodeGroup(("t3.large",), 2, 2, 4)
+    assert (config.eks.sqs_queues, config.eks.inference_queue) == (("inference_queue",), "inference_queue")
+    assert (config.eks.vpc_id, config.eks.subnet_ids, config.eks.secrets_kms_key_arn) == (None, (), None)
+    assert (config.eks.cluster_admin_principals, config.eks.cluster_preview_role_arn) == ((), None)
+    assert (config.eks.existing_cluster_name, config.kube_context) == (None, None)
+    assert config.deployment_environment == "eks"
+
+
+def test_a_valid_value_of_every_local_setting_reaches_the_config():
+    config = parse_config(
+        raw(
+            namespace="judge-prod",
+            deploymentEnvironment="prod.eu-1_a",
+            traceSampleRate="0.5",
+            runbookBaseUrl="https://wiki.example.com/runbooks/llm-judge",
+            appConfigMapName="llm-judge.app-config",
+            appConfigKey="app_config-v2.json",
+            alertEmailAddresses='["oncall@llm-judge.dev", "sre.team+alerts@example.co.uk"]',
+        ),
+        {TOKEN_KEY},
+        "local",
+    )
+    assert (config.namespace, config.deployment_environment, config.trace_sample_rate) == (
+        "judge-prod",
+        "prod.eu-1_a",
+        0.5,
+    )
+    assert config.runbook_base_url == "https://wiki.example.com/runbooks/llm-judge"
+    assert (config.app_config_map, config.app_config_key) == ("llm-judge.app-config", "app_config-v2.json")
+    assert config.alert_email_addresses == ("oncall@llm-judge.dev", "sre.team+alerts@example.co.uk")
+
+
+def test_a_valid_value_of_every_eks_setting_reaches_the_config():
+    kms = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    admins = ["arn:aws:iam::111122223333:role/platform-admin", "arn:aws:iam::111122223333:user/ops/alice"]
+    config = parse_config(
+        eks_raw(
+            awsRegion="us-gov-west-1",
+            externalSecretsChartVersion="0.10.4",
+            kubernetesVersion="1.32",
+            vpcId="vpc-0123456789abcdef0",
+            subnetIds='["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]',
+            secretsManagerKmsKeyArn=kms,
+            sqsQueues='["jobs.fifo", "judge_queue"]',
+            inferenceQueue="jobs.fifo",
+            clusterAdminPrincipals=json.dumps(admins),
+            clusterPreviewRoleArn="arn:aws:iam::111122223333:role/preview/pulumi-preview",
+        ),
+        {TOKEN_KEY},
+        "eks",
+    )
+    eks = config.eks
+    assert eks is not None
+    assert (eks.region, eks.external_secrets_chart_version, eks.kubernetes_version) == (
+        "us-gov-west-1",
+        "0.10.4",
+        "1.32",
+    )
+    assert (eks.vpc_id, eks.subnet_ids) == (
+        "vpc-0123456789abcdef0",
+        ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+    )
+    assert (eks.secrets_kms_key_arn, eks.sqs_queues, eks.inference_queue) == (
+        kms,
+        ("jobs.fifo", "judge_queue"),
+        "jobs.fifo",
+    )
+    assert eks.cluster_admin_principals == tuple(admins)
+    assert eks.cluster_preview_role_arn == "arn:aws:iam::111122223333:role/preview/pulumi-preview"
+    existing = parse_config(eks_raw(existingClusterName="Shared_Prod-1"), {TOKEN_KEY}, "eks").eks
+    assert existing is not None and existing.existing_cluster_name == "Shared_Prod-1"
+
+
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [("4.4.0", True), ("4.5.1", True), ("4.0.12", True), ("5.4.0", False), ("3.4.4", False), ("4.4", False)],
+)
+def test_chart_version_is_judged_by_its_major(version, ok):
+    given = raw(k8sMonitoringChartVersion=version)
+    if ok:
+        assert parse_config(given, {TOKEN_KEY}, "local").chart_version == version
+    else:
+        with pytest.raises(ConfigError, match="k8sMonitoringChartVersion = "):
+            parse_config(given, {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize(
+    ("context", "ok"),
+    [
+        ("kind-llm-judge", True),
+        ("my cluster!", True),  # inner spaces and punctuation are a context name's business
+        ("arn:aws:eks:eu-west-1:111122223333:cluster/x", True),
+        ("ctx\x1f", False),  # control characters (below 32) ...
+        ("ctx\x7f", False),  # ... and DEL
+        ("ctx\t", False),
+        (" ctx", False),
+    ],
+)
+def test_kube_context_is_free_text_without_control_characters(context, ok):
+    given = raw(kubeContext=context)
+    if ok:
+        assert parse_config(given, {TOKEN_KEY}, "local").kube_context == context
+    else:
+        with pytest.raises(ConfigError, match="kubeContext = "):
+            parse_config(given, {TOKEN_KEY}, "local")
+
+
+def test_email_addresses_hold_at_their_length_limits():
+    # RFC 5321 section 4.5.3.1: a local part of at most 64 octets, a path of 256 with its angle
+    # brackets, so an address of at most 254.
+    host = ".".join(["a" * 63, "b" * 63, "c" * 61, "dev"])  # 63+1+63+1+61+1+3 = 193 characters
+
+    def address(local: int, domain: str = "example.com") -> str:
+        return "l" * local + "@" + domain
+
+    longest = address(60, host)
+    assert len(longest) == 254
+    for ok in (address(64), longest):
+        config = parse_config(raw(alertEmailAddresses=json.dumps([ok])), {TOKEN_KEY}, "local")
+        assert config.alert_email_addresses == (ok,)
+    for refused in (address(65), address(61, host)):
+        with pytest.raises(ConfigError, match="alertEmailAddresses = "):
+            parse_config(raw(alertEmailAddresses=json.dumps([refused])), {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize("url", ["https://wiki.example.com/{runbooks", "https://wiki.example.com/runbooks}"])
+def test_a_single_brace_in_the_runbook_url_is_refused(url):
+    with pytest.raises(ConfigError, match="runbookBaseUrl = "):
+        parse_config(raw(runbookBaseUrl=url), {TOKEN_KEY}, "local")
+
+
+@pytest.mark.parametrize(
+    ("platform", "key"),
+    [
+        ("local", "clusterName"),
+        ("local", "grafanaCloudStackSlug"),
+        ("local", "k8sMonitoringChartVersion"),
+        ("local", "kubeContext"),
+        ("local", "grafanaCloudApiToken"),
+        ("eks", "awsRegion"),
+        ("eks", "externalSecretsChartVersion"),
+    ],
+)
+def test_each_required_setting_missing_is_one_message_naming_it(platform, key):
+    """README "Configuration": the rows marked required (and the required secret)."""
+    given = raw() if platform == "local" else eks_raw()
+    del given[f"{PROJECT}:{key}"]
+    with pytest.raises(ConfigError) as raised:
+        parse_config(given, {TOKEN_KEY}, platform)
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1
+    assert f"{PROJECT}:{key} is not set: it is required" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("awsRegion", "eu-west-1"),
+        ("externalSecretsChartVersion", "2.10.0"),
+        ("existingClusterName", "shared-prod"),
+        ("kubernetesVersion", "1.33"),
+        ("vpcId", "vpc-0123456789abcdef0"),
+        ("subnetIds", '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]'),
+        ("nodeGroup", '{"minSize": 1}'),
+        ("sqsQueues", '["inference_queue"]'),
+        ("inferenceQueue", "inference_queue"),
+        (
+            "secretsManagerKmsKeyArn",
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        ("clusterAdminPrincipals", '["arn:aws:iam::111122223333:role/admin"]'),
+        ("clusterPreviewRoleArn", "arn:aws:iam::111122223333:role/preview"),
+    ],
+)
+def test_an_eks_setting_on_the_local_platform_is_refused(key, value):
+    """README "Configuration": the rows of platform eks; on a local stack nothing would read them."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(**{key: value}), {TOKEN_KEY}, "local")
+    assert f"{PROJECT}:{key} = " in str(raised.value)
+    assert "only applies to platform eks, and this stack is platform local; remove it" in str(raised.value)
+
+
+def test_services_take_name_port_metrics_path_and_container():
+    services = [
+        {"name": "gateway-service", "port": 8000, "metricsPath": "/internal/metrics", "container": "app"},
+        {"name": "worker", "port": 9000, "metricsPath": None},
+    ]
+    config = parse_config(
+        raw(services=json.dumps(services), serviceRoles=json.dumps(ROLES)), {TOKEN_KEY}, "local"
+    )
+    assert [(s.name, s.port, s.metrics_path, s.container) for s in config.services] == [
+        ("gateway-service", 8000, "/internal/metrics", "app"),
+        ("worker", 9000, None, "worker"),  # the container defaults to the service name
+    ]
+
+
+ROLES = {"gateway": "gateway-service", "inference": "worker", "redis": "worker"}
+
+
+@pytest.mark.parametrize(
+    ("services", "culprit"),
+    [
+        ('{"name": "gateway-service"}', "services = "),  # not a list
+        ("[]", "services = "),
+        ('["gateway-service"]', "services = "),  # entries are objects
+        ("not json", "services = "),
+        ('[{"name": "a", "port": 1, "image": "x"}]', "services[0] = "),  # unknown field
+        ('[{"port": 8000}]', "services[0] = "),
+        ('[{"name": "a"}]', "services[0] = "),
+        ('[{"name": "a", "port": 0}]', "services[0] = "),
+        ('[{"name": "a", "port": 1}, {"name": "a", "port": 2}]', "services: service 'a' is listed twice"),
+    ],
+)
+def test_bad_service_lists_are_one_message_naming_the_entry(services, culprit):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw(services=services), {TOKEN_KEY}, "local")
+    message = str(raised.value)
+    assert message.count("\n  - ") == 1, message
+    assert f"{PROJECT}:{culprit}" in message
 
 
 def test_pod_logs_namespaces_default_to_the_services_namespace_and_widen_as_listed():

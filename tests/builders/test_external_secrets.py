@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from builders import external_secrets as es
 from builders.credentials import KEYS, SECRET_NAME, secret_entries
 from builders.external_secrets import (
     IRSA_ROLE_ANNOTATION,
@@ -73,3 +74,92 @@ def test_secret_entries_hold_opencosts_token_only_when_there_is_one():
     assert KEYS.opencost_token not in secret_entries(**fields)
     assert list(secret_entries(**fields)) == list(KEYS.all())
     assert secret_entries(**fields, opencost_token="t")[KEYS.opencost_token] == "t"
+
+
+def test_the_operators_names_and_values_written_out() -> None:
+    # ESO serves external-secrets.io/v1 since 0.17 (v1beta1 no longer served); its chart is
+    # `external-secrets` at https://charts.external-secrets.io (external-secrets.io docs, "Getting
+    # started"); IRSA reads the role from the `eks.amazonaws.com/role-arn` annotation
+    # (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html); ESO
+    # re-syncs on a changed `force-sync` annotation (ESO docs, "Force a refresh").
+    assert (es.API_VERSION, es.CHART, es.CHART_REPOSITORY) == (
+        "external-secrets.io/v1",
+        "external-secrets",
+        "https://charts.external-secrets.io",
+    )
+    assert (es.OPERATOR_ACCOUNT.namespace, es.OPERATOR_ACCOUNT.name) == (
+        "external-secrets",
+        "external-secrets",
+    )
+    assert (es.STORE_KIND, es.STORE_NAME, es.READER_ACCOUNT_NAME) == (
+        "SecretStore",
+        "aws-secrets-manager",
+        "grafana-cloud-credentials-reader",
+    )
+    assert es.reader_annotations("arn:aws:iam::111122223333:role/r") == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/r"
+    }
+    assert es.force_sync_annotation("2026-04-01T00:00:00Z") == {"force-sync": "2026-04-01T00:00:00Z"}
+    assert es.external_secret_spec("c/grafana-cloud-credentials", ["K"])["refreshInterval"] == "15m"
+
+    def res(rc: str, rm: str, lc: str, lm: str) -> dict[str, dict[str, str]]:
+        return {"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}
+
+    assert es.operator_values() == {
+        "installCRDs": True,
+        "serviceAccount": {"create": True, "name": "external-secrets"},
+        "resources": res("10m", "64Mi", "200m", "256Mi"),
+        "webhook": {"resources": res("10m", "32Mi", "100m", "128Mi")},
+        "certController": {"resources": res("10m", "32Mi", "100m", "128Mi")},
+    }
+
+
+def test_existing_cluster_kubeconfig_is_the_documented_exec_form() -> None:
+    # kubeconfig v1 with an exec credential plugin (client.authentication.k8s.io/v1beta1), as
+    # `aws eks update-kubeconfig` writes it: https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html
+    assert eks_kubeconfig("shared", "https://x.eks.amazonaws.com", "Q0E=", "eu-west-1") == {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "shared",
+                "cluster": {"server": "https://x.eks.amazonaws.com", "certificate-authority-data": "Q0E="},
+            }
+        ],
+        "contexts": [{"name": "shared", "context": {"cluster": "shared", "user": "shared"}}],
+        "current-context": "shared",
+        "users": [
+            {
+                "name": "shared",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": [
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            "shared",
+                            "--region",
+                            "eu-west-1",
+                            "--output",
+                            "json",
+                        ],
+                    }
+                },
+            }
+        ],
+    }
+
+
+def test_the_external_secret_is_written_out() -> None:
+    # ESO ExternalSecret v1: the target Secret is created and owned by the ExternalSecret.
+    assert external_secret_spec("c/grafana-cloud-credentials", ["A", "B"]) == {
+        "refreshInterval": "15m",
+        "secretStoreRef": {"kind": "SecretStore", "name": "aws-secrets-manager"},
+        "target": {"name": "grafana-cloud-credentials", "creationPolicy": "Owner"},
+        "data": [
+            {"secretKey": "A", "remoteRef": {"key": "c/grafana-cloud-credentials", "property": "A"}},
+            {"secretKey": "B", "remoteRef": {"key": "c/grafana-cloud-credentials", "property": "B"}},
+        ],
+    }

@@ -5,10 +5,12 @@ import pytest
 from builders.features import FeatureToggles
 from builders.grafana_cloud import (
     ALLOWED_COLLECTOR_SCOPES,
+    AUTOMATION_ROLE,
     OPENCOST_SCOPES,
     allowed_scopes,
     collector_scopes,
     loki_push_url,
+    stack_data_source_names,
 )
 from builders.grafana_objects import collector_policy_name, opencost_policy_name, verify_policy_name
 from builders.verification import VERIFY_SCOPES
@@ -71,3 +73,14 @@ def test_each_policy_is_told_apart_by_name() -> None:
     # Any other name is no policy of this program: no scopes are its own (the policy pack refuses it).
     for other in ("anything-else", "-alloy-collectors", "c1-alloy-collector", "c1-opencost-token", ""):
         assert allowed_scopes(other) is None, other
+
+
+def test_the_data_sources_grafana_cloud_provisions_and_the_automation_role():
+    # Every Grafana Cloud stack comes with grafanacloud-<slug>-prom, -logs and -traces data sources;
+    # the program's service account is an organization Admin (alerting provisioning, data sources).
+    assert stack_data_source_names("llmjudge") == {
+        "prometheus": "grafanacloud-llmjudge-prom",
+        "loki": "grafanacloud-llmjudge-logs",
+        "tempo": "grafanacloud-llmjudge-traces",
+    }
+    assert AUTOMATION_ROLE == "Admin"

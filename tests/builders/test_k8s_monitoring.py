@@ -301,6 +301,24 @@ def test_plan_collector_resources() -> None:
         }
 
 
+def test_every_other_containers_requests_and_limits() -> None:
+    """Requests and limits of every container the release adds besides the collectors, written out
+    (sized for a small cluster; the requests sum to the README's per-node budget)."""
+    values = build_values(make_spec())
+
+    def res(rc: str, rm: str, lc: str, lm: str) -> dict[str, dict[str, str]]:
+        return {"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}
+
+    for name in ("alloy-metrics", "alloy-logs", "alloy-receiver", "alloy-singleton"):
+        assert values["collectors"][name]["configReloader"]["resources"] == res("10m", "32Mi", "50m", "64Mi")
+    assert values["alloy-operator"]["resources"] == res("10m", "64Mi", "200m", "256Mi")
+    assert values["alloy-operator"]["waitForAlloyRemoval"]["resources"] == res("10m", "32Mi", "100m", "64Mi")
+    services = values["telemetryServices"]
+    assert services["kube-state-metrics"]["resources"] == res("10m", "64Mi", "100m", "256Mi")
+    assert services["node-exporter"]["resources"] == res("10m", "32Mi", "100m", "64Mi")
+    assert services["opencost"]["opencost"]["exporter"]["resources"] == res("10m", "64Mi", "200m", "512Mi")
+
+
 def test_eks_profile() -> None:
     values = build_values(make_spec("eks"))
     collectors = values["collectors"]
@@ -497,3 +515,23 @@ def test_a_rotated_opencost_token_rolls_the_opencost_pod() -> None:
     first, rotated = opencost("2026-04-01T00:00:00Z"), opencost("2026-06-30T00:00:00Z")
     assert first["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-04-01T00:00:00Z"}
     assert rotated["podAnnotations"] == {OPENCOST_CREDENTIALS_ANNOTATION: "2026-06-30T00:00:00Z"}
+
+
+def test_node_exporter_mounts_the_host_root_privately_on_local_only() -> None:
+    # Docker Desktop and k3d refuse HostToContainer propagation of / (prometheus-community/helm-charts
+    # #467, #1726); an empty value drops the field from the DaemonSet (prometheus-node-exporter 4.56.1
+    # templates/daemonset.yaml). EKS keeps the chart's default.
+    local = build_values(make_spec("local"))["telemetryServices"]["node-exporter"]
+    assert local["hostRootFsMount"] == {"enabled": True, "mountPropagation": ""}
+    eks = build_values(make_spec("eks"))["telemetryServices"]["node-exporter"]
+    assert "hostRootFsMount" not in eks
+
+
+def test_autodiscovery_watches_the_prometheus_io_annotations() -> None:
+    # The conventional names service teams already use (docs/service-teams.md); the same
+    # names AppInstrumentation writes.
+    assert (scrape_annotations.SCRAPE, scrape_annotations.PORT, scrape_annotations.PATH) == (
+        "prometheus.io/scrape",
+        "prometheus.io/port",
+        "prometheus.io/path",
+    )

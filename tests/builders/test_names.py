@@ -10,6 +10,7 @@ import pytest
 from builders import cloudwatch
 from builders.app_instrumentation import ServiceSpec
 from builders.dashboards import DataSources, llm_judge_dashboard
+from builders.k8s_monitoring_names import collector_fullname, monitoring_names
 from builders.names import DNS1123_LABEL
 
 BUILDERS = Path(__file__).resolve().parents[2] / "builders"
@@ -72,3 +73,20 @@ def test_a_trailing_newline_is_refused(check):
 def test_the_shared_label_rule_refuses_a_trailing_newline_even_with_match():
     # builders/alerts.py still calls DNS1123_LABEL.match: the pattern itself ends in \Z.
     assert DNS1123_LABEL.match("llm-judge") and not DNS1123_LABEL.match("llm-judge\n")
+
+
+def test_collector_names_and_the_receivers_otlp_endpoints():
+    # The chart's collector.alloy.fullname: <release>-<collector>, or the release alone when it
+    # already contains the collector's name; 63 characters at most, no trailing '-'.
+    assert (
+        collector_fullname("grafana-k8s-monitoring", "alloy-metrics")
+        == "grafana-k8s-monitoring-alloy-metrics"
+    )
+    assert collector_fullname("my-alloy-metrics", "alloy-metrics") == "my-alloy-metrics"
+    assert collector_fullname("r" * 60, "alloy-logs") == "r" * 60 + "-al"
+    names = monitoring_names("grafana-k8s-monitoring", "llm-judge")
+    host = "grafana-k8s-monitoring-alloy-receiver.llm-judge.svc.cluster.local"
+    assert (names.otlp_grpc_endpoint, names.otlp_http_endpoint) == (
+        f"http://{host}:4317",
+        f"http://{host}:4318",
+    )

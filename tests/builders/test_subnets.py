@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from builders.subnets import Subnet, SubnetSelectionError, cluster_subnets
+from builders.subnets import EKS_UNSUPPORTED_ZONE_IDS, Subnet, SubnetSelectionError, cluster_subnets
 
 T3 = ("t3.large",)
 # us-east-1 as in pulumi/pulumi-eks#1401: use1-az3 takes no EKS control plane.
@@ -59,3 +59,14 @@ def test_explicit_subnets_are_all_checked_and_none_silently_dropped():
     assert "subnet-3 (EKS does not create control planes in use1-az3)" in message
     assert "subnet-1 " not in message
     assert choose(subnets=[SUBNETS[0], SUBNETS[3]], explicit=True) == ("subnet-1", "subnet-4")
+
+
+def test_an_explicit_list_is_refused_even_when_two_zones_would_remain():
+    # subnet-1 and subnet-4 would do, but the user listed subnet-3 too (use1-az3): refused, not dropped.
+    with pytest.raises(SubnetSelectionError, match=r"EKS would refuse subnet-3 \(EKS does not create"):
+        choose(subnets=[SUBNETS[0], SUBNETS[2], SUBNETS[3]], explicit=True)
+
+
+def test_the_zones_eks_refuses_are_the_documented_ones():
+    # https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html (Subnet requirements).
+    assert {"use1-az3", "usw1-az2", "cac1-az3"} == EKS_UNSUPPORTED_ZONE_IDS

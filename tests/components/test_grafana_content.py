@@ -10,7 +10,9 @@ from pulumi.runtime import settings
 
 from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_platform
+from tests.builders.test_alerts import EXPECTED_CONDITION, EXPECTED_IDENTITY, documented_uid
 from tests.support import DELETE, by_type, config_for, named, prepared, settled
+from tests.test_many_clusters import EKS_WITH_SERVICES
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
 
@@ -267,5 +269,63 @@ def test_each_stacks_rules_route_to_its_own_contact_point_which_they_wait_for(st
         # Grafana refuses a rule naming a contact point that does not exist, and deleting one in use.
         for group in by_type(run, RULE_GROUP):
             assert point.urn in group.dependencies, group.name
+
+    return settled(run, check)
+
+
+@pytest.mark.parametrize("stack", ["local", "eks"])
+@pulumi.runtime.test
+def test_every_rule_reaches_grafana_with_its_documented_condition(stack: str):
+    """The RuleGroup arguments as the provider gets them, through the real program: pending period,
+    no-data and error states, severity, condition and the three-stage data model, against the
+    README's table (EXPECTED_CONDITION, written out) — not against the builder's own values.
+    The eks stack runs with its services instrumented, so that its per-service rules exist too
+    (Pulumi.eks.yaml starts without them: test_alert_rules covers that default)."""
+    run = (prepared(stack, features=EKS_WITH_SERVICES) if stack == "eks" else prepared(stack)).start()
+
+    def check(run):
+        groups = {g.inputs["name"]: g for g in by_type(run, RULE_GROUP)}
+        queues = {"llm-judge-queues"} if stack == "eks" else set()
+        assert set(groups) == {"llm-judge-services", "llm-judge-pipeline", *queues}
+        # Grafana evaluates each group every minute (the `for` periods are whole minutes of it).
+        assert {g.inputs["intervalSeconds"] for g in groups.values()} == {60}
+        got = {rule["name"]: rule for rule in rules(run)}
+        expected = {t for t in EXPECTED_CONDITION if stack == "eks" or t != "InferenceQueueBacklog"}
+        assert set(got) == expected
+        for title, (comparison, threshold, pending, no_data, exec_err) in EXPECTED_CONDITION.items():
+            if title not in got:
+                continue
+            rule = got[title]
+            key = EXPECTED_IDENTITY[title][0]
+            assert rule["uid"] == documented_uid(key, CLUSTER if stack == "local" else "llm-judge-eks-prod")
+            assert (rule["for"], rule["noDataState"], rule["execErrState"]) == (pending, no_data, exec_err)
+            assert rule["labels"]["severity"] == EXPECTED_IDENTITY[title][1]["severity"], title
+            assert rule["condition"] == "C", title
+            query, reduce, condition = rule["datas"]
+            assert (query["refId"], query["datasourceUid"], query["queryType"]) == ("A", PROM_UID, "")
+            assert query["relativeTimeRange"] == {"from": 600, "to": 0}
+            model = json.loads(query["model"])
+            assert (model["refId"], model["instant"], model["range"]) == ("A", True, False), title
+            assert model["datasource"] == {"type": "prometheus", "uid": PROM_UID}
+            if title != "CollectorTokenExpiring":  # vector(<expiry>) - time(): no series to select
+                cluster = CLUSTER if stack == "local" else "llm-judge-eks-prod"
+                assert f'cluster="{cluster}"' in model["expr"], title
+            for stage, ref in ((reduce, "B"), (condition, "C")):
+                assert (stage["refId"], stage["datasourceUid"]) == (ref, "__expr__"), title
+                assert stage["relativeTimeRange"] == {"from": 0, "to": 0}
+            assert json.loads(reduce["model"]) == {
+                "refId": "B",
+                "datasource": {"type": "__expr__", "uid": "__expr__"},
+                "type": "reduce",
+                "expression": "A",
+                "reducer": "last",
+            }
+            assert json.loads(condition["model"]) == {
+                "refId": "C",
+                "datasource": {"type": "__expr__", "uid": "__expr__"},
+                "type": "threshold",
+                "expression": "B",
+                "conditions": [{"evaluator": {"type": comparison, "params": [threshold]}}],
+            }, title
 
     return settled(run, check)
