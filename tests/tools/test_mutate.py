@@ -69,6 +69,31 @@ def test_a_mutant_is_never_left_behind(tmp_path: Path) -> None:
     assert (tmp_path / "builders" / "x.py").read_text() == SOURCE
 
 
+def test_a_test_id_the_mutant_does_not_collect_is_not_a_kill(tmp_path: Path) -> None:
+    """pytest exits 4 when a selected id is not collected (a parametrisation that reads the mutated
+    value): the files of those tests run whole and decide."""
+    (mutant,) = [m for m in _mutants(tmp_path) if m.kind == "compare"]
+    runs: list[list[str]] = []
+
+    class Worker:
+        copy = tmp_path
+
+        def run(self, tests: list[str], timeout: float) -> tuple[str, str]:
+            runs.append(tests)
+            return ("killed", "exit status 4") if len(runs) == 1 else ("survived", "")
+
+    class Selected:
+        def stages(self, mutant: mutate.Mutant, budget: float) -> list[list[str]]:
+            return [["tests/test_x.py::test_one[a]", "tests/test_x.py::test_two", "tests/test_y.py::test_c"]]
+
+        def budget(self, tests: list[str]) -> float:
+            return 1.0
+
+    result = mutate.run_mutant(mutant, Worker(), Selected(), 0)  # type: ignore[arg-type]
+    assert result.outcome == "survived"
+    assert runs[1] == ["tests/test_x.py", "tests/test_y.py"]
+
+
 def test_the_readme_section_lists_survivor_ids(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(
