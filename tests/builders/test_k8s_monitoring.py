@@ -230,6 +230,17 @@ def test_toggle_off_removes_its_feature(toggle: str) -> None:
         assert all((c in values["collectors"]) is present for c in collectors)
 
 
+@pytest.mark.parametrize("platform", ["local", "eks"])
+def test_every_feature_block_switches_its_feature_on(platform: str) -> None:
+    """The chart's features are off unless `enabled: true` (chart 4.4.0 values.yaml l.121, 147, …:
+    each feature's `enabled: false`): a block present without it deploys nothing. `integrations`
+    has no switch."""
+    values = build_values(make_spec(platform))
+    features = {block for blocks, _, _ in TOGGLE_EFFECTS.values() for block in blocks} - {"integrations"}
+    assert features <= set(values)
+    assert {key: values[key]["enabled"] for key in features} == dict.fromkeys(features, True)
+
+
 def test_enabled_features_name_an_existing_collector() -> None:
     values = build_values(make_spec())
     for key, block in values.items():
