@@ -13,6 +13,7 @@ from builders.credentials import KEYS, SECRET_NAME
 from builders.features import FeatureToggles
 from builders.k8s_monitoring import (
     DASHBOARD_INCLUDES,
+    DROPPED_OTLP_METRICS,
     METRICS_DESTINATION,
     MonitoringSpec,
     build_values,
@@ -272,8 +273,28 @@ def test_pod_logs_only_from_the_services_namespace_unless_widened() -> None:
 def test_collector_self_metrics_scrape_our_collectors() -> None:
     values = build_values(make_spec(namespace="obs"))
     (instance,) = values["integrations"]["alloy"]["instances"]
+    # `name` labels the instance's Alloy components (feature-integrations
+    # templates/_integration_alloy.tpl l.268-290, `helper.alloy_name .name`): without it they have none.
+    assert instance["name"] == "alloy"
     assert instance["namespaces"] == ["obs"]
     assert sorted(instance["labelSelectors"]["app.kubernetes.io/name"]) == sorted(values["collectors"])
+    assert set(instance) == {"name", "namespaces", "labelSelectors"}
+
+
+def test_the_receiver_drops_the_asgi_body_size_histograms() -> None:
+    """About 1,440 series per cluster nothing reads (README "Series bill"): their OTel names as the
+    semantic conventions give them (http.server.request.body.size, http.server.response.body.size)
+    and the Prometheus names they would become (unit By -> _bytes), written out."""
+    values = build_values(make_spec())
+    assert values["applicationObservability"]["metrics"] == {
+        "filters": {
+            "metric": ['name == "http.server.request.body.size"', 'name == "http.server.response.body.size"']
+        }
+    }
+    assert DROPPED_OTLP_METRICS == {
+        "http.server.request.body.size": "http_server_request_body_size_bytes",
+        "http.server.response.body.size": "http_server_response_body_size_bytes",
+    }
 
 
 def test_receiver_listens_on_otlp_ports() -> None:
