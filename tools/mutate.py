@@ -629,7 +629,11 @@ class Selection:
 
         # Whole files: a test that uses a value computed (and cached) by an earlier test of its file
         # executes none of the mutated lines itself.
+        # The tests against real artefacts always: they reach the module through values the test
+        # session computes once (the program's run, the chart's render), so the baseline's trace
+        # credits those lines to whichever test came first.
         own_files = {t.split("::")[0] for t in covering if is_own(t.split("::")[0])}
+        own_files |= {file for file in also if file in self.file_tests}
         own = {t for file in own_files for t in self.file_tests[file]}
         others = self.ordered(covering - own)
         if budget:

@@ -94,6 +94,23 @@ def test_a_test_id_the_mutant_does_not_collect_is_not_a_kill(tmp_path: Path) -> 
     assert runs[1] == ["tests/test_x.py", "tests/test_y.py"]
 
 
+def test_the_tests_against_real_artefacts_always_run() -> None:
+    """The chart's render is computed once per session: the baseline credits the module's lines to
+    the first test that asked for it, not to tests/tools/test_collector_rbac.py."""
+    data = {
+        "tests": {
+            "tests/builders/test_k8s_monitoring.py::test_b": {
+                "seconds": 0.1,
+                "lines": {"builders/k8s_monitoring.py": [30]},
+            },
+            "tests/tools/test_collector_rbac.py::test_a": {"seconds": 20.0, "lines": {}},
+        }
+    }
+    mutant = mutate.Mutant("m", "builders/k8s_monitoring.py", "<module>", "string", False, 30, 30, "", "", "")
+    (own,) = mutate.Selection(data).stages(mutant, budget=5)
+    assert "tests/tools/test_collector_rbac.py::test_a" in own
+
+
 def test_the_readme_section_lists_survivor_ids(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(
