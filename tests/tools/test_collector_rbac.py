@@ -30,6 +30,7 @@ SECRET_BLOCK = re.compile(r'^\s*remote\.kubernetes\.secret "[^"]*" \{(?P<body>[^
 ATTRIBUTE = re.compile(r'(?P<key>\w+)\s*=\s*"(?P<value>[^"]*)"')
 
 Rule = dict[str, Any]
+RBAC_V1 = "rbac.authorization.k8s.io/v1"
 
 
 def _upstream_rbac() -> dict[str, Any]:
@@ -63,17 +64,21 @@ def _sensitive(rule: Rule) -> bool:
 
 def _namespaced_grants(stack: str, service_account: str) -> set[tuple[str, str, str, str]]:
     """(namespace, resource, name or '*', verb) that Roles bound to the account grant in the core group."""
-    manifests = rendered_manifests(stack)
-    roles = {
-        (m["metadata"].get("namespace"), m["metadata"]["name"]): m for m in manifests if m["kind"] == "Role"
-    }
+    manifests = [m for m in rendered_manifests(stack) if m["kind"] in ("Role", "RoleBinding")]
+    # Objects of another API version are not RBAC objects; a binding's roleRef names the group and
+    # kind of what it binds (https://kubernetes.io/docs/reference/access-authn-authz/rbac/).
+    assert {m["apiVersion"] for m in manifests} <= {RBAC_V1}
+    roles = {(m["metadata"]["namespace"], m["metadata"]["name"]): m for m in manifests if m["kind"] == "Role"}
     found = set()
     for binding in (m for m in manifests if m["kind"] == "RoleBinding"):
+        namespace = binding["metadata"]["namespace"]
         subjects = binding.get("subjects") or []
-        if not any(s["kind"] == "ServiceAccount" and s["name"] == service_account for s in subjects):
+        account = {"kind": "ServiceAccount", "name": service_account, "namespace": RENDER_NAMESPACE}
+        if account not in subjects:
             continue
-        namespace = binding["metadata"].get("namespace")
-        role = roles[(namespace, binding["roleRef"]["name"])]
+        ref = binding["roleRef"]
+        assert (ref["apiGroup"], ref["kind"]) == ("rbac.authorization.k8s.io", "Role"), binding["metadata"]
+        role = roles[(namespace, ref["name"])]
         for rule in role["rules"]:
             if "" not in rule.get("apiGroups", []):
                 continue
