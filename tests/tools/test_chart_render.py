@@ -23,6 +23,7 @@ from builders.k8s_monitoring import (
     MonitoringSpec,
     build_values,
     prometheus_query_url,
+    workloads,
 )
 from builders.k8s_monitoring_names import COLLECTOR_WORKLOAD_KINDS, COLLECTORS, monitoring_names
 from tests.support import collector_config, rendered_manifests, rendered_values, stack_values
@@ -329,3 +330,40 @@ def _spec() -> MonitoringSpec:
         loki_url="https://logs.example/loki/api/v1/push",
         otlp_url="https://otlp.example/otlp",
     )
+
+
+# The Alloy chart's `controller.type` values and the workload each becomes (the operator installs
+# the Alloy chart with the `Alloy` resource's spec as values).
+CONTROLLER_KINDS = {"daemonset": "DaemonSet", "statefulset": "StatefulSet", "deployment": "Deployment"}
+
+
+@pytest.mark.parametrize("stack", ["local", "eks"])
+def test_the_footprint_model_is_what_the_chart_runs(stack: str) -> None:
+    """`workloads` (the footprint `node_requests` sums, the collector kinds tools.verify looks up)
+    against the render: each workload's kind, pods counted (one per node for a DaemonSet) and its
+    containers' resources in order; the operator's removal hooks, Helm hook Jobs run one at a
+    time, as one Job of their resources."""
+    model = {w.name: w for w in workloads(stack_values(stack))}
+    rendered: dict[str, tuple[str, int, list[Any]]] = {}
+    jobs: list[list[Any]] = []
+    for m in rendered_manifests(stack):
+        name = m["metadata"]["name"].removeprefix(f"{RELEASE}-")
+        if m["kind"] == "Alloy":
+            controller, spec = m["spec"]["controller"], m["spec"]
+            resources = [spec["alloy"]["resources"], spec["configReloader"]["resources"]]
+            rendered[name] = (
+                CONTROLLER_KINDS[controller["type"]],
+                controller.get("replicas") or 1,
+                resources,
+            )
+        elif m["kind"] in WORKLOAD_KINDS:
+            pod = m["spec"]["template"]["spec"]
+            resources = [c["resources"] for c in pod["containers"]]
+            if m["kind"] == "Job":
+                jobs.append(resources)
+            else:
+                rendered[name] = (m["kind"], m["spec"].get("replicas") or 1, resources)
+    hook = model.pop("alloy-removal-hook")
+    assert {n: (w.kind, w.replicas, list(w.containers.values())) for n, w in model.items()} == rendered
+    assert (hook.kind, hook.replicas) == ("Job", 1)
+    assert jobs and all(resources == list(hook.containers.values()) for resources in jobs)
