@@ -474,8 +474,22 @@ def test_cpu_millicores(quantity: Any, millicores: int) -> None:
     assert cpu_millicores(quantity) == millicores
 
 
+# Kubernetes quantities: decimal k, M, G, T and binary Ki, Mi, Gi, Ti
+# (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/).
 @pytest.mark.parametrize(
-    ("quantity", "count"), [("256Mi", 256 * 2**20), ("1Gi", GiB), ("128M", 128 * 10**6), (1024, 1024)]
+    ("quantity", "count"),
+    [
+        ("256Mi", 256 * 2**20),
+        ("1Gi", GiB),
+        ("128M", 128 * 10**6),
+        (1024, 1024),
+        ("2k", 2000),
+        ("3Ki", 3072),
+        ("1G", 1_000_000_000),
+        ("1T", 1_000_000_000_000),
+        ("1Ti", 2**40),
+        ("1.5Gi", 3 * 2**29),
+    ],
 )
 def test_memory_bytes(quantity: Any, count: int) -> None:
     assert memory_bytes(quantity) == count
