@@ -172,11 +172,20 @@ def test_app_config_entries() -> None:
     assert got["observability.metrics.enabled"] is True
 
 
+@pytest.mark.parametrize("rate", [0, 0.0, 1, 1.0])
+def test_app_config_entries_take_both_ends_of_the_sample_rate(rate: float) -> None:
+    """traceSampleRate 0 (no traces) and 1 (every trace) are valid settings (README config table)."""
+    got = app_config_entries(receiver(), sample_rate=rate, export_logs_to_loki=True, send_otlp_metrics=True)
+    assert got["observability.traces.sample_rate"] == float(rate)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
         {"sample_rate": 1.5},
+        {"sample_rate": 1.0001},
         {"sample_rate": -0.1},
+        {"sample_rate": -0.0001},
         {"sample_rate": True},
         {"sample_rate": "1.0"},
         {"export_logs_to_loki": "yes"},
@@ -285,6 +294,34 @@ def test_merge_mixed_spellings_updates_every_copy() -> None:
     assert doc["observability.traces.collector.endpoint"] == url
     assert doc["observability"]["traces.collector.endpoint"] == url
     assert "old-" not in json.dumps(doc)
+
+
+def test_merge_creates_the_missing_levels_in_the_files_nested_style() -> None:
+    existing = json.dumps({"observability": {"service": "keep-me"}})
+    doc = json.loads(merge_app_config(existing, entries("alloy.ns.svc"), SOURCE))
+    assert doc == {
+        "observability": {
+            "service": "keep-me",
+            "traces": {"collector": {"endpoint": "http://alloy.ns.svc:4318/v1/traces"}, "sample_rate": 0.5},
+            "logs": {"export_to_loki": True},
+            "metrics": {"enabled": False},
+        }
+    }
+
+
+def test_merge_continues_below_a_flat_dotted_prefix() -> None:
+    """A file that spells `observability.traces` as one key: the endpoint goes inside that object,
+    the keys it has no part of are the plan's flat keys."""
+    existing = json.dumps({"observability.traces": {"sample_rate": 0.1}})
+    doc = json.loads(merge_app_config(existing, entries("alloy.ns.svc"), SOURCE))
+    assert doc == {
+        "observability.traces": {
+            "sample_rate": 0.5,
+            "collector": {"endpoint": "http://alloy.ns.svc:4318/v1/traces"},
+        },
+        "observability.logs.export_to_loki": True,
+        "observability.metrics.enabled": False,
+    }
 
 
 @pytest.mark.parametrize(
