@@ -267,3 +267,112 @@ def test_every_prometheus_and_loki_selector_filters_on_the_selected_cluster(queu
 def test_the_service_graph_says_it_shows_every_cluster() -> None:
     (graph,) = [p for p in build()["panels"] if p["type"] == "nodeGraph"]
     assert "no cluster label" in graph["description"]
+
+
+# Every query of the dashboard for the default services, written out from the panels' purpose
+# (README "Dashboards"): p50/p95/p99 of the stable-semconv histograms, 5xx by status code, the
+# services' JSON error lines, the CloudWatch maxima per queue, Tempo's service map both ways.
+_C = 'cluster="$cluster"'
+_JOBS = 'job=~"llm-judge/(gateway-service|redis-service|persistence-service|inference-service|judge-service)"'
+_NAMES = "gateway-service|redis-service|persistence-service|inference-service|judge-service"
+_ERRORS = (
+    f'{{{_C}, namespace="llm-judge", container=~"{_NAMES}"}} | json | level=~"(?i)(error|critical|fatal)"'
+)
+_OPENAI = f'{_C}, job="llm-judge/inference-service", server_address="api.openai.com"'
+_INFERENCE = f'{_C}, job="llm-judge/inference-service"'
+
+
+def _p(q: str, histogram: str, selector: str) -> tuple[str, str]:
+    return (
+        f"histogram_quantile({q}, sum by (job, le) "
+        f"(rate({histogram}_bucket{{{selector}}}[$__rate_interval])))",
+        "{{job}} p" + {"0.5": "50", "0.95": "95", "0.99": "99"}[q],
+    )
+
+
+def _sqs(metric: str) -> tuple[str, str]:
+    return (
+        f'max by (dimension_QueueName) ({metric}{{{_C}, dimension_QueueName=~"$queue"}})',
+        "{{dimension_QueueName}}",
+    )
+
+
+QUANTILES = ("0.5", "0.95", "0.99")
+SERVER = "http_server_request_duration_seconds"
+CLIENT = "http_client_request_duration_seconds"
+EXPECTED_QUERIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "Server latency by service": ("prometheus", [_p(q, SERVER, f"{_C}, {_JOBS}") for q in QUANTILES]),
+    "Age of oldest message": ("prometheus", [_sqs("aws_sqs_approximate_age_of_oldest_message_maximum")]),
+    "Queue depth": ("prometheus", [_sqs("aws_sqs_approximate_number_of_messages_visible_maximum")]),
+    "In flight (visibility timeout running)": (
+        "prometheus",
+        [_sqs("aws_sqs_approximate_number_of_messages_not_visible_maximum")],
+    ),
+    "Error logs": ("loki", [(_ERRORS, "")]),
+    "Error log lines by service": (
+        "loki",
+        [(f"sum by (container) (count_over_time({_ERRORS} [$__auto]))", "{{container}}")],
+    ),
+    "HTTP 5xx rate by service": (
+        "prometheus",
+        [
+            (
+                f'sum by (job) (rate({SERVER}_count{{{_C}, {_JOBS}, http_response_status_code=~"5.."}}'
+                "[$__rate_interval]))",
+                "{{job}}",
+            )
+        ],
+    ),
+    "Failed inference ratio": (
+        "prometheus",
+        [
+            (
+                f'sum(rate({CLIENT}_count{{{_OPENAI}, error_type!=""}}[$__rate_interval])) / '
+                f"sum(rate({CLIENT}_count{{{_OPENAI}}}[$__rate_interval]))",
+                "OpenAI calls failed",
+            ),
+            (
+                f'sum(rate({SERVER}_count{{{_INFERENCE}, http_response_status_code=~"5.."}}'
+                "[$__rate_interval])) / "
+                f"sum(rate({SERVER}_count{{{_INFERENCE}}}[$__rate_interval]))",
+                "HTTP 5xx",
+            ),
+        ],
+    ),
+    "OpenAI API latency": (
+        "prometheus",
+        [_p(q, CLIENT, f'{_C}, {_JOBS}, server_address="api.openai.com"') for q in QUANTILES],
+    ),
+    "End-to-end request latency (gateway)": (
+        "prometheus",
+        [_p(q, SERVER, f'{_C}, job="llm-judge/gateway-service"') for q in QUANTILES],
+    ),
+    "Redis operation latency (redis-service)": (
+        "prometheus",
+        [_p(q, SERVER, f'{_C}, job="llm-judge/redis-service"') for q in QUANTILES],
+    ),
+}
+
+
+def test_every_query_as_written_out() -> None:
+    panels = [p for panels in rows(build(queues=["inference_queue"])).values() for p in panels]
+    got = {
+        p["title"]: (p["datasource"]["type"], [(t["expr"], t.get("legendFormat", "")) for t in p["targets"]])
+        for p in panels
+        if p["type"] != "nodeGraph"
+    }
+    assert got == EXPECTED_QUERIES
+    (graph,) = [p for p in panels if p["type"] == "nodeGraph"]
+    assert graph["datasource"]["type"] == "tempo"
+    ((target),) = graph["targets"]
+    assert (target["queryType"], target["serviceMapQuery"]) == (
+        "serviceMap",
+        [f'{{client=~"{_NAMES}"}}', f'{{server=~"{_NAMES}"}}'],
+    )
+
+
+def test_the_queue_variable_opens_on_every_queue() -> None:
+    (queue,) = [v for v in build(queues=QUEUES)["templating"]["list"] if v["name"] == "queue"]
+    assert (queue["type"], queue["query"]) == ("custom", "inference_queue,judge_queue.fifo")
+    assert (queue["multi"], queue["includeAll"]) == (True, True)
+    assert queue["current"] == {"text": "All", "value": "$__all", "selected": True}
