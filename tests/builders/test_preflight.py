@@ -92,3 +92,36 @@ def test_one_message_names_every_object_with_its_commands():
     ]
     assert [line for line in lines if line.startswith("    ")] == expected_commands
     assert lines[-1] == 'See README.md, "Coming from the manual install".'
+
+
+def test_the_secret_as_the_api_returns_it():
+    """The fields `written_by_program` reads, from a Secret object as the API returns it: the
+    ExternalSecret that owns it (the eks stack's own Secret), the keys of `data`."""
+    owned = {
+        "metadata": {
+            "name": "grafana-cloud-credentials",
+            "ownerReferences": [
+                {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "name": "x", "uid": "1"}
+            ],
+        },
+        "data": {"GRAFANA_CLOUD_API_KEY": "c2VjcmV0", "A": "Yg=="},
+    }
+    seen = SecretSeen.from_object(owned)
+    assert (seen.name, seen.owner_kinds, seen.keys) == (
+        "grafana-cloud-credentials",
+        ("ExternalSecret",),
+        ("A", "GRAFANA_CLOUD_API_KEY"),
+    )
+    assert seen.written_by_program
+    labelled = {"metadata": {"name": "s", "labels": {"app.kubernetes.io/managed-by": "pulumi"}}, "data": {}}
+    assert SecretSeen.from_object(labelled).written_by_program
+    assert not SecretSeen.from_object({"metadata": {"name": "s"}, "data": {}}).written_by_program
+
+
+def test_each_handover_says_what_it_costs():
+    """The consequence of each command, before the user runs it: what the uninstall removes, that
+    the old API key stays valid until revoked."""
+    found = handovers(NS, secret(), RELEASE, [revision("k8s-monitoring", "1.6.54")])
+    message = handover_message(NS, found)
+    assert "  The uninstall removes every object of that manifest" in message
+    assert "  The program then writes its own. The API key in the old Secret stays valid" in message
