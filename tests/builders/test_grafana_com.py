@@ -66,6 +66,7 @@ def test_a_bad_pin_is_refused() -> None:
 
 def test_download_url() -> None:
     assert download_url(15757, 45) == "https://grafana.com/api/dashboards/15757/revisions/45/download"
+    assert download_url(1, 1) == "https://grafana.com/api/dashboards/1/revisions/1/download"
     for bad in ((0, 1), (15757, 0), (True, 1), ("15757", 1)):
         with pytest.raises(ValueError):
             download_url(*bad)  # type: ignore[arg-type]
