@@ -84,15 +84,32 @@ def test_container_defaults_to_name_and_can_be_overridden() -> None:
         {"name": "Gateway", "port": 8000},
         {"name": "gateway_service", "port": 8000},
         {"name": "gateway", "port": 0},
+        {"name": "gateway", "port": 65536},
         {"name": "gateway", "port": 70000},
         {"name": "gateway", "port": True},
         {"name": "gateway", "port": 8000, "metrics_path": "metrics"},
+        {"name": "gateway", "port": 8000, "metrics_path": "/me trics"},
         {"name": "gateway", "port": 8000, "container": "Bad Name"},
     ],
 )
 def test_service_spec_rejects_bad_values(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         ServiceSpec(**kwargs)
+
+
+@pytest.mark.parametrize("port", [1, 65535])
+def test_every_tcp_port_is_valid(port: int) -> None:
+    assert ServiceSpec("gateway", port).port == port
+    endpoint = ReceiverEndpoint(host=HOST, grpc_port=port, http_port=port)
+    assert (endpoint.grpc_port, endpoint.http_port) == (port, port)
+
+
+@pytest.mark.parametrize(
+    "ports", [(0, 4318), (4317, 0), (65536, 4318), (4317, 65536), (True, 4318), (4317, "4318")]
+)
+def test_receiver_rejects_ports_outside_tcps(ports: tuple[Any, Any]) -> None:
+    with pytest.raises(ValueError, match="port"):
+        ReceiverEndpoint(host=HOST, grpc_port=ports[0], http_port=ports[1])
 
 
 def test_receiver_urls() -> None:
