@@ -6,11 +6,7 @@ import pulumi
 
 from builders.credentials import KEYS, SECRET_NAME
 from builders.k8s_monitoring_names import COLLECTORS
-from components.alloy_monitoring import (
-    CHART_REPOSITORY,
-    READY_TIMEOUT_SECONDS,
-    RELEASE_NAME,
-)
+from components.alloy_monitoring import RELEASE_NAME
 from tests.support import alloy_monitoring, one, prepared, settled
 from tools.chart_check import check_values
 from tools.mocks import unwrap
@@ -29,10 +25,11 @@ def test_release_is_pinned_waits_and_rolls_back():
         assert release.inputs["namespace"] == "llm-judge"
         assert release.inputs["chart"] == "k8s-monitoring"
         assert release.inputs["version"] == "4.4.0"  # Pulumi.local.yaml, exact
-        assert release.inputs["repositoryOpts"] == {"repo": CHART_REPOSITORY}
+        # Grafana's chart repository (https://github.com/grafana/helm-charts#usage).
+        assert release.inputs["repositoryOpts"] == {"repo": "https://grafana.github.io/helm-charts"}
         assert release.inputs["atomic"] is True
         assert release.inputs["cleanupOnFail"] is True
-        assert release.inputs["timeout"] == READY_TIMEOUT_SECONDS
+        assert release.inputs["timeout"] == 600  # ten minutes: image pulls on a fresh local cluster
         assert not release.inputs.get("skipAwait", False)
         assert release.provider_name == "local-cluster"
 
@@ -109,5 +106,56 @@ def test_pod_logs_namespaces_reach_the_release():
         values = helm_values(run.monitor.registrations)
         assert values is not None
         assert values["podLogsViaLoki"]["namespaces"] == ["llm-judge", "payments"]
+
+    return settled(run, check)
+
+
+LOCAL_FEATURES_WITHOUT_LOGS_AND_COST = (
+    '{"clusterMetrics": true, "costMetrics": false, "clusterEvents": true, "podLogs": false, '
+    '"annotationAutodiscovery": true, "applicationObservability": true, "collectorSelfMetrics": true, '
+    '"appInstrumentation": true, "alerting": true, "dashboards": true}'
+)
+
+
+@pulumi.runtime.test
+def test_the_stacks_features_reach_the_release_and_the_secret():
+    run = prepared("local", features=LOCAL_FEATURES_WITHOUT_LOGS_AND_COST).start()
+
+    def check(run):
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        assert "podLogsViaLoki" not in values and "costMetrics" not in values
+        assert "alloy-logs" not in values["collectors"]
+        secret = one(run, "kubernetes:core/v1:Secret")
+        assert KEYS.opencost_token not in unwrap(secret.inputs["stringData"])
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_eks_release_carries_the_cloudwatch_exporter():
+    run = prepared("eks").start()
+
+    def check(run):
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        metrics = values["collectors"]["alloy-metrics"]
+        assert "prometheus.exporter.cloudwatch" in metrics["extraConfig"]
+        assert metrics["includeDestinations"] == ["grafana-cloud-metrics"]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_opencosts_pod_is_keyed_to_its_tokens_expiry():
+    """A rotated token gets a new expiry, the annotation a new value, OpenCost a new pod."""
+    run = prepared("local").start()
+
+    def check(run):
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        annotations = values["telemetryServices"]["opencost"]["podAnnotations"]
+        # The mocks' clock (2026-01-01) plus collectorTokenLifetimeDays (90, Pulumi.local.yaml).
+        assert annotations == {"llm-judge-observability/credentials-version": "2026-04-01T00:00:00Z"}
 
     return settled(run, check)
