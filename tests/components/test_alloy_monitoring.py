@@ -31,6 +31,9 @@ def test_release_is_pinned_waits_and_rolls_back():
         assert release.inputs["cleanupOnFail"] is True
         assert release.inputs["timeout"] == 600  # ten minutes: image pulls on a fresh local cluster
         assert not release.inputs.get("skipAwait", False)
+        # The namespace is the program's own (components/namespace.py), never Helm's; ten
+        # revisions of history (Helm's storage Secrets in the namespace) are kept.
+        assert (release.inputs["createNamespace"], release.inputs["maxHistory"]) == (False, 10)
         assert release.provider_name == "local-cluster"
 
     return settled(run, check)
