@@ -125,6 +125,12 @@ def test_every_resource_uses_an_explicit_provider():
             "verify-policy": "grafana-cloud",
             "verify-token": "grafana-cloud",
         }
+        # Reads too: a `.get()` without the provider would read the ambient kubeconfig's cluster.
+        reads = {(typ, ref.split("::")[-2] if ref else None) for typ, _, ref in run.mocks.read_through}
+        assert reads == {
+            ("kubernetes:core/v1:ConfigMap", "local-cluster"),  # the app config the patch merges into
+            ("kubernetes:apps/v1:Deployment", "local-cluster"),  # the services' containers
+        }
         k8s_providers = {p.name: p.inputs for p in by_type(run, "pulumi:providers:kubernetes")}
         assert {name: inputs["context"] for name, inputs in k8s_providers.items()} == {
             "local-cluster": "kind-llm-judge",  # from Pulumi.local.yaml

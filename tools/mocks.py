@@ -365,6 +365,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.existing = existing
         self.invoked: list[str] = []
+        self.read_through: list[tuple[str, str, str]] = []  # (type, id, provider reference) of each read
         self.answers: list[tuple[str, dict[str, Any]]] = []  # (invoke token, placeholder answer)
         self.read: list[tuple[str, str]] = []
         self.provider_inputs: dict[str, dict[str, Any]] = {}  # provider id -> its inputs
@@ -374,6 +375,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.resource_id:
             if args.custom:  # a registration with an import id
                 return args.resource_id, self._import(args)
+            # A `.get()`: which provider reads it (`urn::id`, empty for the default provider).
+            self.read_through.append((args.typ, args.resource_id, args.provider or ""))
             return args.resource_id, self._read(args.typ, args.resource_id)
         if args.typ == PREFLIGHT_TYPE:
             self._preflight(unwrap(args.inputs))
