@@ -109,6 +109,14 @@ TARGETS: tuple[str, ...] = (
     "platforms.py",
 )
 
+# The real program under mocks, both stacks: what every component and platforms.py is for.
+PROGRAM_TESTS = (
+    "tests/test_program.py",
+    "tests/test_program_eks.py",
+    "tests/test_resource_identity.py",
+    "tests/test_many_clusters.py",
+)
+
 # Tests that check a module against a real artefact (the chart's schema and render, the pinned
 # dashboards): counted among its own tests, whatever they cost.
 ALSO_OWN: Mapping[str, tuple[str, ...]] = {
@@ -121,6 +129,8 @@ ALSO_OWN: Mapping[str, tuple[str, ...]] = {
     ),
     "builders/grafana_com.py": ("tests/tools/test_pinned_dashboards.py",),
     "builders/alerts.py": ("tests/tools/test_prom_rules.py",),
+    # The components and platforms.py are exercised whole through the program, both stacks.
+    **{path: PROGRAM_TESTS for path in TARGETS if path.startswith("components/") or path == "platforms.py"},
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(

@@ -111,6 +111,11 @@ def test_the_tests_against_real_artefacts_always_run() -> None:
     assert "tests/tools/test_collector_rbac.py::test_a" in own
 
 
+def test_a_components_own_tests_are_the_programs() -> None:
+    assert set(mutate.PROGRAM_TESTS) <= set(mutate.ALSO_OWN["components/eks_cluster.py"])
+    assert all((mutate.ROOT / test).is_file() for test in mutate.PROGRAM_TESTS)
+
+
 def test_the_readme_section_lists_survivor_ids(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(
