@@ -8,6 +8,8 @@ the allow-list model (`FILTERED_SOURCES`, `keep_list`) against the chart's defau
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from builders import metric_bill
@@ -17,6 +19,7 @@ from builders.k8s_monitoring import DROPPED_OTLP_METRICS, NOT_DELIVERED
 from builders.metric_bill import (
     ALERTS,
     ALLOY,
+    API_SERVER,
     AUTODISCOVERY,
     FILTERED_SOURCES,
     LLM_JUDGE,
@@ -28,9 +31,11 @@ from builders.metric_bill import (
 )
 from tests.support import (
     alert_expressions,
+    collector_config,
     llm_judge_dashboard,
     pinned_dashboard,
     rendered_pipeline,
+    rendered_values,
     stack_registrations,
     stack_values,
 )
@@ -114,6 +119,26 @@ def test_running_sources_are_the_rendered_ones(stack: str) -> None:
     assert (SERVICES_OTLP in running) is pipeline.otlp_metrics is True
 
 
+def test_the_api_servers_and_the_services_scrapes_count_when_they_run() -> None:
+    """eks with `apiServerMetrics` on (about 20,000 series: README "Series bill"), autodiscovery off:
+    the bill's sources follow the real render both ways."""
+    from builders.k8s_monitoring_names import METRICS, RECEIVER
+    from tools.rendered_pipeline import RenderedPipeline
+
+    values = copy.deepcopy(stack_values("eks"))
+    values["clusterMetrics"]["apiServer"] = {"enabled": True}
+    del values["annotationAutodiscovery"]
+    manifests = rendered_values(values)
+    pipeline = RenderedPipeline.parse(
+        collector_config(manifests, METRICS), collector_config(manifests, RECEIVER)
+    )
+    running = set(running_sources(values))
+    assert API_SERVER in running and API_SERVER in pipeline.scrapes
+    assert AUTODISCOVERY not in running
+    assert not any(s.startswith(AUTODISCOVERY) for s in pipeline.scrapes)
+    assert AUTODISCOVERY in running_sources(stack_values("eks"))
+
+
 def test_allow_list_defaults_are_the_charts() -> None:
     defaults = load_chart_data().defaults
     for source in FILTERED_SOURCES:
@@ -183,3 +208,16 @@ def test_the_receiver_drops_the_body_size_histograms_and_nothing_queried(stack: 
     assert queried and all(pipeline.delivers(name, (SERVICES_OTLP,)) for name in queried)
     assert "http_server_active_requests" in otel_metric_names()
     assert pipeline.delivers("http_server_active_requests", (SERVICES_OTLP,))  # the rest passes
+
+
+def test_only_regex_entries_of_an_allow_list_can_keep_more_than_they_name() -> None:
+    """Prometheus metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: an entry of only those characters is
+    one name; anything else in it is a regex (the chart's allow lists are regexes, fully matched)."""
+    assert not metric_bill._is_pattern("kube_pod_info")
+    assert not metric_bill._is_pattern("instance:node_cpu:ratio")
+    assert metric_bill._is_pattern("kube_pod_container_status_.*")
+    assert metric_bill._is_pattern("up|scrape_samples_scraped")
+    values = stack_values("eks")
+    for bill in series_bill(values, [*PINNED, LLM_JUDGE, ALERTS], running_sources(values), _lists):
+        assert all(metric_bill._is_pattern(e) for e in bill.broader), bill.source
+        assert not set(bill.broader) & set(bill.on_top or ()), bill.source
