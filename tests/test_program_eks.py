@@ -21,6 +21,8 @@ from tests.support import DELETE, by_type, one, prepared, settled
 from tools.mocks import (
     PLACEHOLDER_OIDC_ISSUER,
     PLACEHOLDER_OIDC_PROVIDER_ARN,
+    PLACEHOLDER_SUBNETS,
+    PLACEHOLDER_VPC_ID,
     SECRET_SIG,
     SECRET_SIG_KEY,
     computed_outputs,
@@ -64,6 +66,34 @@ def test_cluster_is_api_authenticated_with_oidc_and_a_sized_node_group():
         addon = one(run, "aws:eks/addon:Addon")
         assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
         assert addon.inputs["serviceAccountRoleArn"].endswith(":role/llm-judge-eks-prod-ebs-csi-driver")
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_cluster_is_the_configured_one_in_the_stacks_network_through_its_aws_provider():
+    run = prepared("eks").start()
+
+    def check(run):
+        cluster, nodes = one(run, CLUSTER), one(run, "eks:index:ManagedNodeGroup")
+        assert cluster.inputs["version"] == "1.33"  # Pulumi.eks.yaml kubernetesVersion
+        assert cluster.inputs["vpcId"] == PLACEHOLDER_VPC_ID  # the default VPC the mocks answer
+        assert cluster.inputs["subnetIds"] and set(cluster.inputs["subnetIds"]) <= set(PLACEHOLDER_SUBNETS)
+        # pulumi-eks components take the AWS provider as `providers` and hand it to their children;
+        # without it they would use the ambient AWS credentials and region.
+        aws_provider = one(run, "pulumi:providers:aws")
+        for component in (cluster, nodes):
+            assert component.providers.get("aws", "").startswith(aws_provider.urn), component.name
+        (node_role,) = [r for r in by_type(run, ROLE) if r.inputs["name"] == "llm-judge-eks-prod-nodes"]
+        # Our role (sent as its id: the mocks turn resource references off), with its policies
+        # attached before the nodes start.
+        assert nodes.inputs["nodeRole"] == f"{node_role.name}-id"
+        attachments = [r for r in by_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+        node_attachments = [a for a in attachments if a.name.startswith(f"{node_role.name}-")]
+        assert node_attachments and {a.urn for a in node_attachments} <= set(nodes.dependencies)
+        # The EBS CSI add-on needs the cluster and nodes to schedule its controller on.
+        addon = one(run, "aws:eks/addon:Addon")
+        assert {cluster.urn, nodes.urn} <= set(addon.dependencies)
 
     return settled(run, check)
 

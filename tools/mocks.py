@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -516,6 +516,8 @@ class Registration:
     retain_on_delete: bool
     dependencies: list[str]  # URNs this resource waits for (depends_on and inputs)
     inputs: dict[str, Any]  # secrets still wrapped; see redact()
+    # A component's `providers` (package -> `urn::id` reference), which its children inherit.
+    providers: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_name(self) -> str | None:
@@ -563,6 +565,7 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     dependencies=list(request.dependencies),
                     inputs=rpc.deserialize_properties(request.object),
+                    providers=dict(request.providers),
                 )
             )
         return response
