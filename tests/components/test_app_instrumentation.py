@@ -117,6 +117,13 @@ def test_patches_use_our_field_manager_and_the_config_survives_destroy():
     run = start()
 
     def check(run):
+        # The user's own objects, by name, in the services' namespace (appConfigMapName's default).
+        assert {
+            (p.inputs["metadata"]["name"], p.inputs["metadata"]["namespace"])
+            for p in by_type(run, DEPLOYMENT_PATCH)
+        } == {(s.name, "llm-judge") for s in DEFAULT_SERVICES}
+        config_metadata = one(run, CONFIGMAP_PATCH).inputs["metadata"]
+        assert (config_metadata["name"], config_metadata["namespace"]) == ("appconfig", "llm-judge")
         for patch in [*by_type(run, DEPLOYMENT_PATCH), one(run, CONFIGMAP_PATCH)]:
             annotations = patch.inputs["metadata"]["annotations"]
             assert annotations["pulumi.com/patchFieldManager"] == "llm-judge-observability"

@@ -329,3 +329,18 @@ def test_every_rule_reaches_grafana_with_its_documented_condition(stack: str):
             }, title
 
     return settled(run, check)
+
+
+@pytest.mark.parametrize("stack", ["local", "eks"])
+@pulumi.runtime.test
+def test_no_dashboard_replaces_one_it_did_not_make(stack: str):
+    """`overwrite: false` (written out, though it is the provider's default): a dashboard of the
+    same uid in the Grafana stack fails the create loudly instead of being replaced."""
+    run = prepared(stack).start()
+
+    def check(run):
+        dashboards = by_type(run, "grafana:oss/dashboard:Dashboard")
+        assert len(dashboards) == 5  # LLM Judge and the four pinned grafana.com dashboards
+        assert {d.name: d.inputs["overwrite"] for d in dashboards} == {d.name: False for d in dashboards}
+
+    return settled(run, check)
