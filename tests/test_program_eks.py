@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pulumi
+import pytest
 
 from builders.credentials import KEYS, SECRET_NAME
 from builders.external_secrets import (
@@ -366,5 +367,38 @@ def test_the_clusters_own_external_secrets_get_a_store_and_reader_in_the_namespa
         (statement,) = roles_by_key(run)["external-secrets"]["Statement"]
         subject = statement["Condition"]["StringEquals"][f"{PLACEHOLDER_OIDC_ISSUER}:sub"]
         assert subject == f"system:serviceaccount:llm-judge:{READER_ACCOUNT_NAME}"
+
+    return settled(run, check)
+
+
+@pytest.mark.parametrize("existing", [None, "shared-prod"], ids=["created", "existing"])
+@pulumi.runtime.test
+def test_every_aws_lookup_goes_through_the_stacks_provider(existing):
+    """A lookup without the provider would ask the ambient AWS credentials and region."""
+    run = (prepared("eks", existingClusterName=existing) if existing else prepared("eks")).start()
+
+    def check(run):
+        aws_provider = one(run, "pulumi:providers:aws")
+        lookups = [
+            (token, args, ref) for token, args, ref in run.mocks.invoked_through if token.startswith("aws:")
+        ]
+        assert lookups and all(ref.startswith(aws_provider.urn) for _, _, ref in lookups), lookups
+        if existing:
+            assert {t for t, _, _ in lookups} >= {"aws:eks/getCluster:getCluster"}
+            return
+        (vpcs,) = [args for token, args, _ in lookups if token == "aws:ec2/getVpcs:getVpcs"]
+        # DescribeVpcs' filter for the account's default VPC in the region.
+        assert vpcs["filters"] == [{"name": "is-default", "values": ["true"]}]
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_configured_subnets_that_exist_are_the_clusters():
+    chosen = sorted(PLACEHOLDER_SUBNETS)[:2]
+    run = prepared("eks", vpcId=PLACEHOLDER_VPC_ID, subnetIds=json.dumps(chosen)).start()
+
+    def check(run):
+        assert sorted(one(run, CLUSTER).inputs["subnetIds"]) == chosen
 
     return settled(run, check)

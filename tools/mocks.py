@@ -365,6 +365,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.existing = existing
         self.invoked: list[str] = []
+        self.invoked_through: list[tuple[str, Any, str]] = []  # (token, arguments, provider reference)
         self.read_through: list[tuple[str, str, str]] = []  # (type, id, provider reference) of each read
         self.answers: list[tuple[str, dict[str, Any]]] = []  # (invoke token, placeholder answer)
         self.read: list[tuple[str, str]] = []
@@ -495,6 +496,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
             )
         self.invoked.append(args.token)
+        self.invoked_through.append((args.token, unwrap(args.args), args.provider or ""))
         try:
             result = answer(unwrap(args.args))
         except ProviderLookupError as err:
