@@ -187,6 +187,8 @@ def test_external_secret_yields_the_local_secret_with_the_same_keys():
             if r.inputs["chart"] == "external-secrets"
         )
         assert "annotations" not in operator.inputs["values"]["serviceAccount"]
+        # Waits up to five minutes for its three Deployments, rolled back if they never get ready.
+        assert (operator.inputs["timeout"], operator.inputs["atomic"]) == (300, True)
         value = one(run, "aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
         assert isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
         assert set(json.loads(value["value"])) == {*KEYS.all(), KEYS.opencost_token}
