@@ -99,9 +99,12 @@ def test_the_cluster_is_the_configured_one_in_the_stacks_network_through_its_aws
     return settled(run, check)
 
 
+@pytest.mark.parametrize("existing", [None, "shared-prod"], ids=["created", "existing"])
 @pulumi.runtime.test
-def test_every_irsa_trust_policy_pins_subject_and_audience():
-    run = prepared("eks").start()
+def test_every_irsa_trust_policy_pins_subject_and_audience(existing):
+    """The condition keys are the issuer without its scheme (IAM's form), for a created cluster and
+    for an existing one (whose issuer the EKS lookup returns with `https://`)."""
+    run = (prepared("eks", existingClusterName=existing) if existing else prepared("eks")).start()
     names = monitoring_names(RELEASE_NAME, "llm-judge")
 
     def check(run):
@@ -109,9 +112,11 @@ def test_every_irsa_trust_policy_pins_subject_and_audience():
             "alloy-metrics": f"system:serviceaccount:llm-judge:{names.metrics_service_account}",
             # The store's reader account in the services' namespace, not the operator's.
             "external-secrets": f"system:serviceaccount:llm-judge:{READER_ACCOUNT_NAME}",
-            "ebs-csi-driver": f"system:serviceaccount:{EBS_CSI_SERVICE_ACCOUNT.namespace}:"
-            f"{EBS_CSI_SERVICE_ACCOUNT.name}",
         }
+        if not existing:  # the EBS CSI driver's role comes with a cluster the program creates
+            expected_subjects["ebs-csi-driver"] = (
+                f"system:serviceaccount:{EBS_CSI_SERVICE_ACCOUNT.namespace}:{EBS_CSI_SERVICE_ACCOUNT.name}"
+            )
         trusts = roles_by_key(run)
         assert set(trusts) == set(expected_subjects)
         for key, trust in trusts.items():
