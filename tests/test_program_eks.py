@@ -393,6 +393,11 @@ def test_every_aws_lookup_goes_through_the_stacks_provider(existing):
         if existing:
             assert {t for t, _, _ in lookups} >= {"aws:eks/getCluster:getCluster"}
             return
+        # Offerings by zone id, the form the subnets' zones are compared in (builders/subnets.py).
+        (offerings,) = [
+            a for t, a, _ in lookups if t == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings"
+        ]
+        assert offerings["locationType"] == "availability-zone-id"
         (vpcs,) = [args for token, args, _ in lookups if token == "aws:ec2/getVpcs:getVpcs"]
         # DescribeVpcs' filter for the account's default VPC in the region.
         assert vpcs["filters"] == [{"name": "is-default", "values": ["true"]}]
@@ -407,5 +412,18 @@ def test_configured_subnets_that_exist_are_the_clusters():
 
     def check(run):
         assert sorted(one(run, CLUSTER).inputs["subnetIds"]) == chosen
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_credentials_secret_is_encrypted_with_the_configured_key():
+    key = "arn:aws:kms:us-east-1:123456789012:key/0123abcd-0123-4567-89ab-0123456789ab"
+    run = prepared("eks", secretsManagerKmsKeyArn=key).start()
+
+    def check(run):
+        secret = one(run, "aws:secretsmanager/secret:Secret")
+        assert secret.inputs["kmsKeyId"] == key
+        assert secret.inputs["recoveryWindowInDays"] == 0
 
     return settled(run, check)
