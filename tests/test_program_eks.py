@@ -194,6 +194,24 @@ def test_external_secret_yields_the_local_secret_with_the_same_keys():
         assert "annotations" not in operator.inputs["values"]["serviceAccount"]
         # Waits up to five minutes for its three Deployments, rolled back if they never get ready.
         assert (operator.inputs["timeout"], operator.inputs["atomic"]) == (300, True)
+        assert operator.inputs["cleanupOnFail"] is True
+        # The project's chart repository (https://external-secrets.io/latest/introduction/getting-started/),
+        # the exact version of Pulumi.eks.yaml, in its own namespace, after that namespace exists.
+        assert operator.inputs["repositoryOpts"] == {"repo": "https://charts.external-secrets.io"}
+        assert (operator.inputs["name"], operator.inputs["namespace"]) == (
+            "external-secrets",
+            "external-secrets",
+        )
+        assert operator.inputs["version"] == "2.10.0"
+        namespaces = {r.inputs["metadata"]["name"]: r for r in by_type(run, "kubernetes:core/v1:Namespace")}
+        assert namespaces["external-secrets"].urn in operator.dependencies
+        # The store's reader account: no pod runs as it, so no token is mounted anywhere.
+        reader = one(run, "kubernetes:core/v1:ServiceAccount")
+        assert (reader.inputs["metadata"]["name"], reader.inputs["metadata"]["namespace"]) == (
+            READER_ACCOUNT_NAME,
+            "llm-judge",
+        )
+        assert reader.inputs["automountServiceAccountToken"] is False
         value = one(run, "aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
         assert isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
         assert set(json.loads(value["value"])) == {*KEYS.all(), KEYS.opencost_token}
