@@ -125,6 +125,16 @@ def test_every_resource_uses_an_explicit_provider():
             "verify-policy": "grafana-cloud",
             "verify-token": "grafana-cloud",
         }
+        # Lookups too: without the provider they would ask the ambient credentials.
+        lookups = {
+            (token, ref.split("::")[-2] if ref else None) for token, _, ref in run.mocks.invoked_through
+        }
+        assert {provider for token, provider in lookups if token.startswith("grafana:cloud/")} == {
+            "grafana-cloud"
+        }
+        assert {provider for token, provider in lookups if token.startswith("grafana:oss/")} <= {
+            "grafana-stack"
+        }
         # Reads too: a `.get()` without the provider would read the ambient kubeconfig's cluster.
         reads = {(typ, ref.split("::")[-2] if ref else None) for typ, _, ref in run.mocks.read_through}
         assert reads == {
