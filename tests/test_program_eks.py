@@ -166,7 +166,11 @@ def test_external_secret_yields_the_local_secret_with_the_same_keys():
     def check(run):
         external = custom_resource(run, "ExternalSecret")
         assert external.inputs["apiVersion"] == API_VERSION == "external-secrets.io/v1"
-        assert external.inputs["metadata"]["namespace"] == "llm-judge"
+        # Named like the Secret it writes: one name finds both (kubectl get externalsecret,secret).
+        assert (external.inputs["metadata"]["name"], external.inputs["metadata"]["namespace"]) == (
+            SECRET_NAME,
+            "llm-judge",
+        )
         assert external.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
         spec = external.inputs["spec"]
         assert spec["target"]["name"] == SECRET_NAME
