@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 from pulumi.runtime.stack import wait_for_rpcs
 
 from builders.config import PROJECT
@@ -33,6 +35,18 @@ def config_for(stack: str, **overrides: Any) -> tuple[dict[str, str], list[str]]
         else:
             config[full] = value
     return config, secret_keys
+
+
+# Pulumi.eks.yaml's features with the services instrumented (the README's second `up` on eks),
+# so that an eks run declares every rule, the per-service ones included.
+EKS_WITH_SERVICES = json.dumps(
+    {
+        **yaml.safe_load((Path(__file__).parent.parent / "Pulumi.eks.yaml").read_text())["config"][
+            f"{PROJECT}:features"
+        ],
+        "appInstrumentation": True,
+    }
+)
 
 
 def prepared(stack: str = "local", **overrides: Any) -> ProgramRun:

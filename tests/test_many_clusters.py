@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from builders.config import PROJECT
-from tests.support import config_for
+from tests.support import EKS_WITH_SERVICES, config_for
 from tools.mocks import Registration, unwrap
 from tools.program import ROOT, ProgramRun, run_to_completion
 
@@ -37,8 +37,6 @@ SERVICE_ACCOUNT_TOKEN = "grafana:cloud/stackServiceAccountRotatingToken:StackSer
 # (stack file, clusterName override): the local cluster, the EKS cluster, a staging EKS cluster. The
 # EKS ones with their services instrumented (the README's second `up`), so each declares every rule.
 CLUSTER_STACKS = (("local", None), ("eks", None), ("eks", "llm-judge-eks-staging"))
-EKS_FEATURES = yaml.safe_load((ROOT / "Pulumi.eks.yaml").read_text())["config"][f"{PROJECT}:features"]
-EKS_WITH_SERVICES = json.dumps({**EKS_FEATURES, "appInstrumentation": True})
 
 
 def grafana_identities(r: Registration) -> Iterator[tuple[str, ...]]:

@@ -11,8 +11,7 @@ from pulumi.runtime import settings
 from builders.config import PROJECT, epoch_seconds
 from builders.grafana_com import dashboards_for_platform
 from tests.builders.test_alerts import EXPECTED_CONDITION, EXPECTED_IDENTITY, documented_uid
-from tests.support import DELETE, by_type, config_for, named, prepared, settled
-from tests.test_many_clusters import EKS_WITH_SERVICES
+from tests.support import DELETE, EKS_WITH_SERVICES, by_type, config_for, named, prepared, settled
 from tools.mocks import SECRET_SIG, SECRET_SIG_KEY, PlaceholderMocks, RecordingMonitor, computed_outputs
 from tools.program import PLACEHOLDER_ALERT_EMAIL, ProgramRun, prepare
 
