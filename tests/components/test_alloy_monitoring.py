@@ -15,6 +15,13 @@ from tools.synth import helm_values
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
+def release_values(run) -> dict:
+    """The k8s-monitoring release's values as the program declared them."""
+    values = helm_values(run.monitor.registrations)
+    assert values is not None
+    return values
+
+
 @pulumi.runtime.test
 def test_release_is_pinned_waits_and_rolls_back():
     run = prepared("local").start()
@@ -56,8 +63,7 @@ def test_program_values_pass_the_chart_checks_and_carry_no_credential():
     run = prepared("local").start()
 
     def check(run):
-        values = helm_values(run.monitor.registrations)
-        assert values is not None
+        values = release_values(run)
         assert check_values(values) == []
         text = repr(unwrap(one(run, HELM_RELEASE).inputs))
         assert "placeholder-token" not in text and "placeholder-secret" not in text
@@ -106,8 +112,7 @@ def test_pod_logs_namespaces_reach_the_release():
     run = prepared("local", podLogsNamespaces='["llm-judge", "payments"]').start()
 
     def check(run):
-        values = helm_values(run.monitor.registrations)
-        assert values is not None
+        values = release_values(run)
         assert values["podLogsViaLoki"]["namespaces"] == ["llm-judge", "payments"]
 
     return settled(run, check)
@@ -125,8 +130,7 @@ def test_the_stacks_features_reach_the_release_and_the_secret():
     run = prepared("local", features=LOCAL_FEATURES_WITHOUT_LOGS_AND_COST).start()
 
     def check(run):
-        values = helm_values(run.monitor.registrations)
-        assert values is not None
+        values = release_values(run)
         assert "podLogsViaLoki" not in values and "costMetrics" not in values
         assert "alloy-logs" not in values["collectors"]
         secret = one(run, "kubernetes:core/v1:Secret")
@@ -140,8 +144,7 @@ def test_the_eks_release_carries_the_cloudwatch_exporter():
     run = prepared("eks").start()
 
     def check(run):
-        values = helm_values(run.monitor.registrations)
-        assert values is not None
+        values = release_values(run)
         metrics = values["collectors"]["alloy-metrics"]
         assert "prometheus.exporter.cloudwatch" in metrics["extraConfig"]
         assert metrics["includeDestinations"] == ["grafana-cloud-metrics"]
@@ -155,8 +158,7 @@ def test_opencosts_pod_is_keyed_to_its_tokens_expiry():
     run = prepared("local").start()
 
     def check(run):
-        values = helm_values(run.monitor.registrations)
-        assert values is not None
+        values = release_values(run)
         annotations = values["telemetryServices"]["opencost"]["podAnnotations"]
         # The mocks' clock (2026-01-01) plus collectorTokenLifetimeDays (90, Pulumi.local.yaml).
         assert annotations == {"llm-judge-observability/credentials-version": "2026-04-01T00:00:00Z"}
