@@ -246,6 +246,22 @@ def test_token_expires_and_rotates_as_configured():
 
 
 @pulumi.runtime.test
+def test_grafana_service_account_is_enabled_and_its_token_rotates_as_configured():
+    run = prepared("local", collectorTokenLifetimeDays="60", collectorTokenRotateBeforeDays="10").start()
+
+    def check(run):
+        account = one(run, AUTOMATION_ACCOUNT)
+        assert account.inputs["isDisabled"] is False  # a disabled account's token is refused
+        token = one(run, AUTOMATION_TOKEN)
+        assert token.inputs["secondsToLive"] == 60 * 86400
+        assert token.inputs["earlyRotationWindowSeconds"] == 10 * 86400
+        # Revoked once replaced: the stack's Grafana provider takes the current token on every run.
+        assert token.inputs["deleteOnDestroy"] is True
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
 def test_secret_has_the_plan_keys_and_is_secret_as_a_whole():
     run = prepared("local").start()
 
@@ -307,6 +323,9 @@ def test_namespace_survives_destroy_and_is_adopted_if_present():
         namespace = one(run, NAMESPACE)
         assert namespace.retain_on_delete
         assert namespace.inputs["metadata"]["name"] == "llm-judge"
+        # The one label the program sets; on an existing namespace the upserting create is a
+        # server-side apply, which leaves the labels it does not set to their owners.
+        assert namespace.inputs["metadata"]["labels"] == {"app.kubernetes.io/part-of": "llm-judge"}
 
     return settled(run, check)
 
