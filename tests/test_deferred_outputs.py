@@ -112,6 +112,26 @@ def test_role_arn_is_refused_outside_the_guard():
         role_arn("alloy-metrics")
 
 
+def test_the_guard_ends_with_its_program_whether_it_returns_or_raises():
+    # Otherwise a later run in the same process (the tests, the synth of both stacks) would add its
+    # deferred Outputs to a finished run's list, which nothing settles any more.
+    @settles_deferred_outputs
+    def returns():
+        return "declared"
+
+    @settles_deferred_outputs
+    def raises():
+        raise ValueError("a builder refused its input")
+
+    assert returns() == "declared"
+    with pytest.raises(RuntimeError, match="outside settles_deferred_outputs"):
+        role_arn("alloy-metrics")
+    with pytest.raises(ValueError, match="refused its input"):
+        raises()
+    with pytest.raises(RuntimeError, match="outside settles_deferred_outputs"):
+        role_arn("alloy-metrics")
+
+
 def test_the_real_program_stops_at_once_when_a_builder_raises_after_the_roles(monkeypatch):
     """The eks stack makes its role ARNs deferred before it builds the CloudWatch config."""
 

@@ -331,6 +331,22 @@ def test_namespace_survives_destroy_and_is_adopted_if_present():
 
 
 @pulumi.runtime.test
+def test_the_preflight_reads_the_cluster_the_providers_write_to():
+    run = prepared("local", kubeContext="k3d-judge-dev").start()
+
+    def check(run):
+        contexts = {p.name: p.inputs["context"] for p in by_type(run, "pulumi:providers:kubernetes")}
+        assert contexts == {"local-cluster": "k3d-judge-dev", "local-cluster-adopting": "k3d-judge-dev"}
+        # Without the context the preflight would read the kubeconfig's current context: another
+        # cluster's namespace, and a hand-made install in this one would go unnoticed.
+        preflight = one(run, "pulumi-python:dynamic/llmjudge:ClusterPreflight")
+        assert preflight.inputs["kube_context"] == "k3d-judge-dev"
+        assert preflight.inputs["namespace"] == "llm-judge"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
 def test_namespace_from_config_is_used_by_namespace_and_secret():
     run = prepared("local", namespace="judge-dev").start()
 

@@ -400,14 +400,69 @@ def test_the_clusters_own_external_secrets_get_a_store_and_reader_in_the_namespa
     return settled(run, check)
 
 
+@pulumi.runtime.test
+def test_the_top_level_names_are_the_ones_existing_stacks_hold():
+    """A resource's name is its identity in the state: a renamed component replaces everything under
+    it (the Secrets Manager secret, the IRSA roles, the External Secrets objects) on the next `up`.
+    Children are named from their component (tests/test_resource_identity.py); these are the roots."""
+    run = prepared("eks").start()
+
+    def check(run):
+        declared = {r.urn for r in run.monitor.registrations}
+        roots = {
+            (r.type, r.name)
+            for r in run.monitor.registrations
+            if r.parent_urn not in declared and r.type != "pulumi:pulumi:Stack"  # under the stack
+        }
+        component = "llmjudge:observability:"
+        assert roots == {
+            ("pulumi:providers:aws", "aws"),
+            ("pulumi:providers:grafana", "grafana-cloud"),
+            ("pulumi:providers:grafana", "grafana-stack"),
+            ("pulumi:providers:kubernetes", "eks-cluster"),
+            ("pulumi:providers:kubernetes", "eks-cluster-adopting"),
+            ("pulumi-python:dynamic/llmjudge:ClusterPreflight", "cluster-preflight"),
+            (f"{component}GrafanaCloudStack", "grafana-cloud"),
+            (f"{component}VerificationAccess", "verify"),
+            (f"{component}EksCluster", "eks"),
+            (f"{component}AppNamespace", "llm-judge"),
+            (f"{component}ExternalCredentials", "grafana-cloud-credentials"),
+            (f"{component}AlloyMonitoring", "k8s-monitoring"),
+            (f"{component}IrsaRoles", "irsa"),
+            (f"{component}StackGrafana", "stack-grafana"),
+            (f"{component}AlertRules", "alerts"),
+            (f"{component}Dashboards", "dashboards"),
+        }
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_preflight_reads_the_cluster_the_providers_write_to():
+    run = prepared("eks").start()
+
+    def check(run):
+        kubeconfigs = [p.inputs["kubeconfig"] for p in by_type(run, "pulumi:providers:kubernetes")]
+        preflight = one(run, "pulumi-python:dynamic/llmjudge:ClusterPreflight")
+        # Without it the preflight would read the deployer's current kubeconfig context: another
+        # cluster, where a hand-made install in this one goes unnoticed.
+        assert preflight.inputs["kubeconfig"] == kubeconfigs[0] == kubeconfigs[1]
+        assert preflight.inputs["external_secrets_namespace"] == "external-secrets"
+
+    return settled(run, check)
+
+
 @pytest.mark.parametrize("existing", [None, "shared-prod"], ids=["created", "existing"])
 @pulumi.runtime.test
 def test_every_aws_lookup_goes_through_the_stacks_provider(existing):
     """A lookup without the provider would ask the ambient AWS credentials and region."""
-    run = (prepared("eks", existingClusterName=existing) if existing else prepared("eks")).start()
+    overrides = {"existingClusterName": existing} if existing else {}
+    run = prepared("eks", awsRegion="eu-central-1", **overrides).start()
 
     def check(run):
         aws_provider = one(run, "pulumi:providers:aws")
+        # awsRegion, never the profile's region or AWS_REGION.
+        assert aws_provider.inputs["region"] == "eu-central-1"
         lookups = [
             (token, args, ref) for token, args, ref in run.mocks.invoked_through if token.startswith("aws:")
         ]

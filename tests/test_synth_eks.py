@@ -82,11 +82,12 @@ def test_admins_and_the_preview_role_get_access_entries_the_program_manages(tmp_
     )
     assert policies[PREVIEW]["inputs"]["accessScope"] == {"type": "namespace", "namespaces": ["llm-judge"]}
     # A deployer listed for the first time can reach the cluster in the same run: Kubernetes
-    # resources wait for the admins' access (not for the preview role's).
-    provider = named(records, "pulumi:providers:kubernetes", "eks-cluster")
+    # resources wait for the admins' access (not for the preview role's), through either provider.
     admin_policies = {f"{ASSOCIATION}::{policies[a]['name']}" for a in (DEPLOY, ALICE)}
-    assert admin_policies <= set(provider["dependsOn"])
-    assert f"{ASSOCIATION}::{policies[PREVIEW]['name']}" not in provider["dependsOn"]
+    for name in ("eks-cluster", "eks-cluster-adopting"):
+        provider = named(records, "pulumi:providers:kubernetes", name)
+        assert admin_policies <= set(provider["dependsOn"]), name
+        assert f"{ASSOCIATION}::{policies[PREVIEW]['name']}" not in provider["dependsOn"], name
 
 
 def test_without_access_settings_no_entries_are_declared(tmp_path, capsys):
@@ -149,8 +150,10 @@ def test_every_helm_release_and_kubernetes_object_comes_after_the_node_group(tmp
     records = synth_records(tmp_path, capsys)
     releases = of_type(records, HELM_RELEASE)
     assert {r["inputs"]["chart"] for r in releases} == {"external-secrets", "k8s-monitoring"}
-    on_cluster = [r for r in records if r["provider"] == "eks-cluster"]
+    on_cluster = [r for r in records if r["provider"] in ("eks-cluster", "eks-cluster-adopting")]
     assert len(on_cluster) > len(releases)
+    # The providers themselves too: whatever goes through either waits for the nodes.
+    on_cluster += of_type(records, "pulumi:providers:kubernetes")
     for resource in on_cluster:
         assert NODES in resource["dependsOn"], resource["name"]
 
