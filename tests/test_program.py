@@ -15,6 +15,7 @@ from tools.mocks import (
     placeholder_policy_id,
     placeholder_token,
 )
+from tools.synth import helm_values
 
 POLICY = "grafana:cloud/accessPolicy:AccessPolicy"
 TOKEN = "grafana:cloud/accessPolicyRotatingToken:AccessPolicyRotatingToken"
@@ -342,6 +343,20 @@ def test_the_preflight_reads_the_cluster_the_providers_write_to():
         preflight = one(run, "pulumi-python:dynamic/llmjudge:ClusterPreflight")
         assert preflight.inputs["kube_context"] == "k3d-judge-dev"
         assert preflight.inputs["namespace"] == "llm-judge"
+
+    return settled(run, check)
+
+
+@pulumi.runtime.test
+def test_the_local_release_adds_no_alloy_config_of_its_own():
+    # No SQS queues to read on local (eks: tests/components/test_alloy_monitoring.py): any text here
+    # would be loaded by the metrics collector as Alloy configuration, and a collector that cannot
+    # parse it does not start.
+    run = prepared("local").start()
+
+    def check(run):
+        collectors = helm_values(run.monitor.registrations)["collectors"]
+        assert collectors and all("extraConfig" not in c for c in collectors.values())
 
     return settled(run, check)
 

@@ -153,19 +153,6 @@ def test_the_eks_release_carries_the_cloudwatch_exporter():
 
 
 @pulumi.runtime.test
-def test_the_local_release_adds_no_alloy_config_of_its_own():
-    # No SQS queues to read on local: any text here would be loaded by the metrics collector as
-    # Alloy configuration, and a collector that cannot parse it does not start.
-    run = prepared("local").start()
-
-    def check(run):
-        collectors = release_values(run)["collectors"]
-        assert collectors and all("extraConfig" not in c for c in collectors.values())
-
-    return settled(run, check)
-
-
-@pulumi.runtime.test
 def test_opencosts_pod_is_keyed_to_its_tokens_expiry():
     """A rotated token gets a new expiry, the annotation a new value, OpenCost a new pod."""
     run = prepared("local").start()

@@ -129,6 +129,20 @@ def test_the_readme_section_lists_survivor_ids(tmp_path: Path) -> None:
     }
 
 
+def test_only_the_mutants_run_are_held_to_the_readme() -> None:
+    documented = {"builders/iam.py:f#string1", "builders/iam.py:f#string2", "builders/names.py:g#bool1"}
+    modules = ["builders/iam.py"]
+    # The whole module ran: string2 is killed now, number1 is a new survivor.
+    survivors = {"builders/iam.py:f#string1", "builders/iam.py:f#number1"}
+    assert mutate.documentation_gaps(survivors, documented, modules, set()) == (
+        ["builders/iam.py:f#number1"],
+        ["builders/iam.py:f#string2"],
+    )
+    # `--only f#number1`: the listed survivors it did not run are not reported as killed.
+    not_run = {"builders/iam.py:f#string1", "builders/iam.py:f#string2"}
+    assert mutate.documentation_gaps(set(), documented, modules, not_run) == ([], [])
+
+
 def test_every_target_exists_and_is_not_a_test() -> None:
     assert len(set(mutate.TARGETS)) == len(mutate.TARGETS)
     for target in mutate.TARGETS:
