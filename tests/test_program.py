@@ -355,8 +355,9 @@ def test_the_local_release_adds_no_alloy_config_of_its_own():
     run = prepared("local").start()
 
     def check(run):
-        collectors = helm_values(run.monitor.registrations)["collectors"]
-        assert collectors and all("extraConfig" not in c for c in collectors.values())
+        values = helm_values(run.monitor.registrations)
+        assert values is not None
+        assert values["collectors"] and all("extraConfig" not in c for c in values["collectors"].values())
 
     return settled(run, check)
 
