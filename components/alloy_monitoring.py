@@ -9,7 +9,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from builders.config import Platform
-from builders.credentials import KEYS, SECRET_NAME
 from builders.features import FeatureToggles
 from builders.k8s_monitoring import MonitoringSpec, build_values
 from builders.k8s_monitoring_names import COLLECTORS, monitoring_names
@@ -53,8 +52,6 @@ class AlloyMonitoring(pulumi.ComponentResource):
     otlp_http_port: pulumi.Output[int]
     service_accounts: pulumi.Output[dict[str, str]]
     metrics_service_account: pulumi.Output[str]
-    credentials_secret_name: pulumi.Output[str]
-    credentials_secret_keys: pulumi.Output[list[str]]
 
     def __init__(
         self, name: str, args: AlloyMonitoringArgs, opts: pulumi.ResourceOptions | None = None
@@ -118,9 +115,6 @@ class AlloyMonitoring(pulumi.ComponentResource):
         self.otlp_http_port = names.apply(lambda n: n.otlp_http_port)
         self.service_accounts = names.apply(lambda n: {c: n.service_account(c) for c in COLLECTORS})
         self.metrics_service_account = names.apply(lambda n: n.metrics_service_account)
-        self.credentials_secret_name = pulumi.Output.from_input(SECRET_NAME)
-        opencost_key = [KEYS.opencost_token] if args.features.cost_metrics else []
-        self.credentials_secret_keys = pulumi.Output.from_input([*KEYS.all(), *opencost_key])
         self.register_outputs(
             {
                 "release_name": self.release_name,
@@ -129,7 +123,5 @@ class AlloyMonitoring(pulumi.ComponentResource):
                 "otlp_http_port": self.otlp_http_port,
                 "service_accounts": self.service_accounts,
                 "metrics_service_account": self.metrics_service_account,
-                "credentials_secret_name": self.credentials_secret_name,
-                "credentials_secret_keys": self.credentials_secret_keys,
             }
         )
