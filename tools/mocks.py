@@ -364,21 +364,27 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     ) -> None:
         self.now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.existing = existing
-        self.invoked: list[str] = []
         self.invoked_through: list[tuple[str, Any, str]] = []  # (token, arguments, provider reference)
         self.read_through: list[tuple[str, str, str]] = []  # (type, id, provider reference) of each read
         self.answers: list[tuple[str, dict[str, Any]]] = []  # (invoke token, placeholder answer)
-        self.read: list[tuple[str, str]] = []
         self.provider_inputs: dict[str, dict[str, Any]] = {}  # provider id -> its inputs
         self.upserted: list[tuple[str, str]] = []  # held objects a create adopted
+
+    @property
+    def invoked(self) -> list[str]:
+        """The token of each invoke, in order."""
+        return [token for token, _, _ in self.invoked_through]
+
+    @property
+    def read(self) -> list[tuple[str, str]]:
+        """(type, id) of each `.get()`, in order."""
+        return [(type_, resource_id) for type_, resource_id, _ in self.read_through]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         if args.resource_id:
             if args.custom:  # a registration with an import id
                 return args.resource_id, self._import(args)
-            # A `.get()`: which provider reads it (`urn::id`, empty for the default provider).
-            self.read_through.append((args.typ, args.resource_id, args.provider or ""))
-            return args.resource_id, self._read(args.typ, args.resource_id)
+            return args.resource_id, self._read(args.typ, args.resource_id, args.provider or "")
         if args.typ == PREFLIGHT_TYPE:
             self._preflight(unwrap(args.inputs))
         state = {**unwrap(args.inputs), **computed_outputs(args.typ, args.inputs, self.now)}
@@ -389,10 +395,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             self._create(args, state)
         return resource_id, state
 
-    def _read(self, type_: str, resource_id: str) -> dict[str, Any]:
+    def _read(self, type_: str, resource_id: str, provider: str) -> dict[str, Any]:
+        """A `.get()` through `provider` (its `urn::id` reference, empty for the default provider)."""
         if type_ not in READABLE_TYPES:
             raise NotImplementedError(f"unmocked read of {type_} {resource_id}: add it to tools/mocks.py")
-        self.read.append((type_, resource_id))
+        self.read_through.append((type_, resource_id, provider))
         if self.existing is None:
             return placeholder_object(type_, resource_id)
         if (type_, resource_id) not in self.existing:
@@ -495,7 +502,6 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             raise NotImplementedError(
                 f"unmocked invoke {args.token}: add a placeholder answer to tools/mocks.py"
             )
-        self.invoked.append(args.token)
         self.invoked_through.append((args.token, unwrap(args.args), args.provider or ""))
         try:
             result = answer(unwrap(args.args))

@@ -13,7 +13,6 @@ from builders.external_secrets import (
     reader_annotations,
     secret_store_spec,
 )
-from builders.kubeconfig import eks_kubeconfig
 
 
 def test_external_secret_reads_every_key_of_the_local_secret():
@@ -47,26 +46,6 @@ def test_operator_has_no_aws_role_and_resources_everywhere():
     assert values["serviceAccount"] == {"create": True, "name": OPERATOR_ACCOUNT.name}  # no annotations
     for block in (values, values["webhook"], values["certController"]):
         assert set(block["resources"]) == {"requests", "limits"}
-
-
-def test_existing_cluster_kubeconfig_uses_aws_cli_tokens_not_stored_credentials():
-    config = eks_kubeconfig("shared", "https://x.eks.amazonaws.com", "Q0E=", "eu-west-1")
-    (user,) = config["users"]
-    assert user["user"]["exec"]["command"] == "aws"
-    assert user["user"]["exec"]["args"] == [
-        "eks",
-        "get-token",
-        "--cluster-name",
-        "shared",
-        "--region",
-        "eu-west-1",
-        # The exec plugin must print JSON whatever the user's AWS CLI `output` setting is (text,
-        # yaml, table); pulumi-eks passes the same (nodejs/eks/cluster/cluster.ts generateKubeconfig).
-        "--output",
-        "json",
-    ]
-    assert "token" not in str(user["user"]).replace("get-token", "")
-    assert config["clusters"][0]["cluster"]["server"] == "https://x.eks.amazonaws.com"
 
 
 def test_secret_entries_hold_opencosts_token_only_when_there_is_one():

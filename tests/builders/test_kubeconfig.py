@@ -33,6 +33,8 @@ def test_existing_cluster_kubeconfig_is_the_documented_exec_form() -> None:
                             "shared",
                             "--region",
                             "eu-west-1",
+                            # JSON whatever the user's AWS CLI `output` setting (text, yaml, table);
+                            # pulumi-eks passes the same (nodejs/eks/cluster/cluster.ts generateKubeconfig).
                             "--output",
                             "json",
                         ],
