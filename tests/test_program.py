@@ -351,7 +351,8 @@ def test_the_preflight_reads_the_cluster_the_providers_write_to():
 def test_the_local_release_adds_no_alloy_config_of_its_own():
     # No SQS queues to read on local (eks: tests/components/test_alloy_monitoring.py): any text here
     # would be loaded by the metrics collector as Alloy configuration, and a collector that cannot
-    # parse it does not start.
+    # parse it does not start ("errors during the initial load": `alloy run` exits,
+    # https://grafana.com/docs/alloy/latest/reference/cli/run/).
     run = prepared("local").start()
 
     def check(run):
